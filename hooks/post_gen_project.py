@@ -1,0 +1,220 @@
+"""Finish the generated project: drop unchosen files, record answers, commit.
+
+cookiecutter runs this file as a script, inside the new project, after
+rendering the one Jinja expression below.  Nothing else here is templated.
+
+Failures of git are never fatal: the project is still usable without a
+repository, so the hook explains what happened, removes any half-made
+``.git`` folder and exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+
+ANSWERS_FILE = ".cookiecutter.json"
+
+# The one place that says which file belongs to which option.  A path listed
+# under a value is removed unless that value was chosen (a path listed under
+# several values stays when any of them is chosen).  "{module}" stands for
+# the module name.
+OPTION_FILES: dict[str, dict[str, list[str]]] = {
+    "framework": {
+        "scikit-learn": [
+            "src/{module}/backends/sklearn_backend.py",
+            "requirements/scikit-learn.in",
+            "requirements/scikit-learn.txt",
+        ],
+        "pytorch": [
+            "src/{module}/backends/torch_backend.py",
+            "requirements/pytorch.in",
+            "requirements/pytorch.txt",
+        ],
+        "tensorflow": [
+            "src/{module}/backends/tf_backend.py",
+            "requirements/tensorflow.in",
+            "requirements/tensorflow.txt",
+        ],
+        "numpy": [
+            "src/{module}/backends/numpy_backend.py",
+            "requirements/numpy.in",
+            "requirements/numpy.txt",
+        ],
+    },
+    "license": {
+        "MIT": ["LICENSE"],
+        "BSD-3-Clause": ["LICENSE"],
+        "Apache-2.0": ["LICENSE"],
+        "none": [],
+    },
+    "ci": {
+        "github": [".github"],
+        "gitlab": [".gitlab-ci.yml"],
+        "none": [],
+    },
+}
+
+# Per-framework files that, once chosen, take their project-wide name.
+CHOSEN_RENAMES = {
+    "requirements/{framework}.in": "requirements.in",
+    "requirements/{framework}.txt": "requirements.txt",
+}
+
+# Context keys that describe this machine or cookiecutter's internals rather
+# than the user's choices; they do not belong in the project's record.
+UNRECORDED_KEYS = ("_output_dir", "_repo_dir", "_extensions", "__answers_checked")
+
+
+def unchosen_paths(answers: dict) -> set[str]:
+    keep: set[str] = set()
+    drop: set[str] = set()
+    for option, owners in OPTION_FILES.items():
+        for value, paths in owners.items():
+            target = keep if answers.get(option) == value else drop
+            target.update(p.format(module=answers["module_name"]) for p in paths)
+    return drop - keep
+
+
+def remove_unchosen(project: Path, answers: dict) -> None:
+    for relative in sorted(unchosen_paths(answers)):
+        path = project / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    for source, target in CHOSEN_RENAMES.items():
+        chosen = project / source.format(framework=answers["framework"])
+        if chosen.exists():
+            chosen.replace(project / target)
+    # Folders emptied by the removals above.
+    for folder in ("requirements", ".github/workflows", ".github"):
+        path = project / folder
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def record_answers(project: Path, answers: dict) -> None:
+    """Write the answers in the shape of a cookiecutter replay file.
+
+    ``cookiecutter --replay-file .cookiecutter.json <template>`` bakes the
+    project again, and a newer template can be applied with the same answers.
+    """
+    recorded = {k: v for k, v in answers.items() if k not in UNRECORDED_KEYS}
+    text = json.dumps({"cookiecutter": recorded}, indent=2, sort_keys=True, ensure_ascii=False)
+    (project / ANSWERS_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+class GitError(Exception):
+    pass
+
+
+def _git(project: Path, *args: str, env: dict | None = None) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise GitError(f"git {args[0]} could not start: {error}") from error
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
+    return done.stdout.strip()
+
+
+def _identity_env(project: Path, answers: dict) -> dict:
+    """The environment for the first commit.
+
+    A configured identity is respected.  Where there is none, the author
+    answers sign this one commit, through the environment only: no git
+    config file is written.
+    """
+    env = dict(os.environ)
+    for role in ("AUTHOR", "COMMITTER"):
+        for key, config_key, answer in (
+            ("NAME", "user.name", "author_name"),
+            ("EMAIL", "user.email", "author_email"),
+        ):
+            if env.get(f"GIT_{role}_{key}"):
+                continue
+            try:
+                configured = _git(project, "config", "--get", config_key)
+            except GitError:
+                configured = ""
+            if not configured:
+                env[f"GIT_{role}_{key}"] = answers[answer]
+    return env
+
+
+def init_repository(project: Path, answers: dict) -> str:
+    # `git init` and then pointing HEAD at main works on every git version,
+    # including those older than 2.28 that lack --initial-branch.
+    _git(project, "init", "--quiet")
+    _git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    _git(project, "add", "--all")
+    version = answers.get("_template_version", "unknown")
+    message = (
+        f"Start {answers['project_name']} from repro-template {version}\n\n"
+        "Every generated file, as the template wrote it."
+    )
+    _git(
+        project,
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "--message",
+        message,
+        env=_identity_env(project, answers),
+    )
+    return _git(project, "rev-parse", "--short", "HEAD")
+
+
+def setup_git(project: Path, answers: dict) -> None:
+    if not answers.get("init_git"):
+        return
+    if shutil.which("git") is None:
+        print(
+            "NOTE: git was not found, so the project has no repository yet. "
+            "Install git, then run in the project: git init && git add -A && "
+            "git commit -m 'Start from repro-template'",
+            file=sys.stderr,
+        )
+        return
+    if (project / ".git").exists():
+        print("NOTE: the project folder is already a git repository; left as it is.")
+        return
+    try:
+        commit = init_repository(project, answers)
+    except GitError as error:
+        shutil.rmtree(project / ".git", ignore_errors=True)
+        print(
+            f"WARNING: {error}. The project was written without a repository; "
+            "fix git, then run: git init && git add -A && git commit -m 'Start'",
+            file=sys.stderr,
+        )
+        return
+    print(f"Created git repository on branch main with first commit {commit}.")
+
+
+def main() -> int:
+    answers = json.loads(ANSWERS_JSON)
+    project = Path.cwd()
+    remove_unchosen(project, answers)
+    record_answers(project, answers)
+    setup_git(project, answers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

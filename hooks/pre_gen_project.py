@@ -1,0 +1,236 @@
+"""Check every answer before cookiecutter writes a single file.
+
+cookiecutter runs this file as a script after rendering the one Jinja
+expression below.  The same rules also run in-process while the answers are
+collected (see ``hooks/guard.py``), so a bad answer is refused before any
+directory exists; running them here again covers replays and other callers.
+
+Each broken rule prints one line: the field, what is allowed, and an example
+of a value that works.  Nothing else in this file is templated, so it lints
+and imports like any module.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+
+FRAMEWORKS = ("scikit-learn", "pytorch", "tensorflow", "numpy")
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+LICENSES = ("MIT", "BSD-3-Clause", "Apache-2.0", "none")
+CI_CHOICES = ("github", "gitlab", "none")
+SEED_MAX = 2**32 - 1
+MAX_NAME_LENGTH = 100
+MAX_TEXT_LENGTH = 300
+
+# Import names a project module must not take: they would hide the real
+# package (or the project's own tests) on sys.path.
+SHADOWED_PACKAGES = frozenset(
+    {
+        "jax",
+        "joblib",
+        "keras",
+        "numpy",
+        "pandas",
+        "pip",
+        "pytest",
+        "safetensors",
+        "scipy",
+        "setuptools",
+        "skops",
+        "sklearn",
+        "tensorflow",
+        "test",
+        "tests",
+        "threadpoolctl",
+        "torch",
+    }
+)
+
+# Names Windows reserves for devices; a folder with one of them cannot be made there.
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+
+# Jinja's delimiters, spelled in halves because this file is itself a template.
+_OPEN, _CLOSE = "{", "}"
+TEMPLATE_MARKERS = (_OPEN * 2, _CLOSE * 2, _OPEN + "%", "%" + _CLOSE, _OPEN + "#", "#" + _CLOSE)
+SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+MODULE_RE = re.compile(r"[a-z][a-z0-9_]*")
+EMAIL_RE = re.compile(r"[^@\s\"'<>(),;:]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Anything but printable characters: control characters and line breaks would
+# break one-line fields (package metadata, YAML, TOML), and lone surrogates
+# cannot be written as UTF-8.
+CONTROL_RE = re.compile(
+    r"[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
+
+
+def _shown(value: object) -> str:
+    """Quote a value for an error line, keeping that line one line long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def _example_identifier(value: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "ml_" + cleaned
+    return cleaned[:40].rstrip("_") or "my_project"
+
+
+def _example_slug(value: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    return cleaned[:40].strip("-") or "my-project"
+
+
+def check_text(field: str, value: object, *, limit: int) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return f"{field} is empty: give some text, for example {field}='My value'"
+    if len(value) > limit:
+        return f"{field} is {len(value)} characters long: use at most {limit}"
+    if CONTROL_RE.search(value):
+        return (
+            f"{field} {_shown(value)} holds a line break or control character: "
+            "keep it on one line (package metadata allows no line breaks)"
+        )
+    return None
+
+
+def check_template_syntax(field: str, value: object) -> str | None:
+    if isinstance(value, str) and any(marker in value for marker in TEMPLATE_MARKERS):
+        return (
+            f"{field} {_shown(value)} contains template syntax (double braces or a "
+            "brace with % or #): write plain text, for example without the braces"
+        )
+    return None
+
+
+def check_slug(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return (
+            "project_slug is empty (the project name has no letters that map to "
+            "ASCII): give one, for example project_slug=my-project"
+        )
+    if len(value) > MAX_NAME_LENGTH:
+        return f"project_slug is {len(value)} characters long: use at most {MAX_NAME_LENGTH}"
+    if not SLUG_RE.fullmatch(value) or "--" in value:
+        return (
+            f"project_slug {_shown(value)}: use lowercase ASCII letters, digits and "
+            f"single hyphens, starting and ending with a letter or digit "
+            f"(for example {_example_slug(value)})"
+        )
+    if value in WINDOWS_RESERVED:
+        return (
+            f"project_slug {_shown(value)} is a reserved device name on Windows: "
+            f"choose another, for example {value}-project"
+        )
+    return None
+
+
+def check_module(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return "module_name is empty: give one, for example module_name=my_project"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"module_name is {len(value)} characters long: use at most {MAX_NAME_LENGTH}"
+    if not MODULE_RE.fullmatch(value) or not value.isidentifier():
+        return (
+            f"module_name {_shown(value)}: use lowercase ASCII letters, digits and _, "
+            f"starting with a letter (for example {_example_identifier(value)})"
+        )
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        return (
+            f"module_name {_shown(value)} is a Python keyword: "
+            f"choose another, for example {value}_model"
+        )
+    if value in sys.stdlib_module_names or value in SHADOWED_PACKAGES:
+        return (
+            f"module_name {_shown(value)} would shadow the package of the same name: "
+            f"choose another, for example {value}_model"
+        )
+    return None
+
+
+def check_email(value: object) -> str | None:
+    if not isinstance(value, str) or not EMAIL_RE.fullmatch(value):
+        return (
+            f"author_email {_shown(value)}: use the shape name@domain.tld, "
+            "for example ada@example.org"
+        )
+    return None
+
+
+def check_choice(field: str, value: object, allowed: tuple[str, ...]) -> str | None:
+    if value not in allowed:
+        return (
+            f"{field} {_shown(value)}: choose one of {', '.join(allowed)} "
+            f"(for example {field}={allowed[0]})"
+        )
+    return None
+
+
+def check_seed(value: object) -> str | None:
+    text = str(value)
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text):
+        return f"seed {_shown(value)}: use a whole number from 0 to {SEED_MAX}, for example seed=42"
+    if int(text) > SEED_MAX:
+        return f"seed {text} is too large: use a whole number from 0 to {SEED_MAX}"
+    return None
+
+
+def check_init_git(value: object) -> str | None:
+    if not isinstance(value, bool):
+        return f"init_git {_shown(value)}: answer yes or no (true or false)"
+    return None
+
+
+def validate(answers: dict) -> list[str]:
+    """Return one error line for each answer that breaks a rule."""
+    problems: list[str | None] = []
+    for field, value in answers.items():
+        if not field.startswith("_"):
+            problems.append(check_template_syntax(field, value))
+    if problems := [p for p in problems if p]:
+        # Rendered template syntax makes every other message misleading.
+        return problems
+
+    problems.append(check_text("project_name", answers.get("project_name"), limit=MAX_NAME_LENGTH))
+    problems.append(check_text("description", answers.get("description"), limit=MAX_TEXT_LENGTH))
+    problems.append(check_text("author_name", answers.get("author_name"), limit=MAX_NAME_LENGTH))
+    problems.append(check_slug(answers.get("project_slug")))
+    problems.append(check_module(answers.get("module_name")))
+    problems.append(check_email(answers.get("author_email")))
+    problems.append(check_choice("framework", answers.get("framework"), FRAMEWORKS))
+    problems.append(check_choice("python_version", answers.get("python_version"), PYTHON_VERSIONS))
+    problems.append(check_choice("license", answers.get("license"), LICENSES))
+    problems.append(check_choice("ci", answers.get("ci"), CI_CHOICES))
+    problems.append(check_seed(answers.get("seed")))
+    problems.append(check_init_git(answers.get("init_git")))
+    return [p for p in problems if p]
+
+
+def report(problems: list[str]) -> None:
+    for problem in problems:
+        print(f"ERROR: {problem}", file=sys.stderr)
+    print(
+        "Nothing was written. Run cookiecutter again with the answers fixed.",
+        file=sys.stderr,
+    )
+
+
+def main() -> int:
+    problems = validate(json.loads(ANSWERS_JSON))
+    if problems:
+        report(problems)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

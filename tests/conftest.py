@@ -1,0 +1,179 @@
+"""Shared fixtures: a hermetic git, bake helpers, and set-up projects.
+
+Every test runs with git configured only by the test itself: no global or
+system config, so a developer's identity, signing or hooks cannot change a
+result, and the "no identity" case is the default.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+FRAMEWORKS = CONTEXT["framework"]
+BIN = Path(sys.executable).parent
+
+DEFAULT_AUTHOR = (CONTEXT["author_name"], CONTEXT["author_email"])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def hermetic_git(tmp_path_factory):
+    """Point git at empty config files and a throwaway HOME for the whole session."""
+    home = tmp_path_factory.mktemp("home")
+    empty = home / "empty.gitconfig"
+    empty.write_text("", encoding="utf-8")
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "HOME": str(home),
+            "GIT_CONFIG_GLOBAL": str(empty),
+            "GIT_CONFIG_SYSTEM": str(empty),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            # The pip and uv caches stay shared: frameworks download once per machine.
+            "PIP_CACHE_DIR": saved.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+            "UV_CACHE_DIR": saved.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")),
+            "PRE_COMMIT_HOME": saved.get(
+                "PRE_COMMIT_HOME", str(Path.home() / ".cache" / "pre-commit")
+            ),
+        }
+    )
+    for name in list(os.environ):
+        if name.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_")) or name in ("EMAIL",):
+            del os.environ[name]
+    yield home
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def run(args, cwd, *, env=None, check=True, timeout=1800) -> subprocess.CompletedProcess:
+    """Run a command, and on failure show everything it printed."""
+    done = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and done.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, args))} exited {done.returncode} in {cwd}\n"
+            f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        )
+    return done
+
+
+def bake_cli(output_dir: Path, *answers: str, env=None) -> subprocess.CompletedProcess:
+    """Bake through cookiecutter's command line, as a user would."""
+    return run(
+        [BIN / "cookiecutter", "--no-input", "--output-dir", output_dir, TEMPLATE, *answers],
+        cwd=output_dir,
+        env=env,
+        check=False,
+    )
+
+
+def render_hook(name: str, answers: dict, directory: Path) -> Path:
+    """Render a hook the way cookiecutter does, and return the script's path."""
+    source = (TEMPLATE / "hooks" / f"{name}.py").read_text(encoding="utf-8")
+    template = Environment(keep_trailing_newline=True).from_string(source)
+    rendered = template.render(cookiecutter=answers)
+    path = directory / f"{name}.py"
+    path.write_text(rendered, encoding="utf-8")
+    return path
+
+
+def import_hook(name: str, answers: dict, directory: Path):
+    """Render a hook and import it as a module, so its functions can be called."""
+    path = render_hook(name, answers, directory)
+    spec = importlib.util.spec_from_file_location(f"rendered_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def default_answers(**changes) -> dict:
+    """The answers cookiecutter derives from cookiecutter.json with no input."""
+    answers = {
+        "project_name": "Digits Classifier",
+        "project_slug": "digits-classifier",
+        "module_name": "digits_classifier",
+        "description": CONTEXT["description"],
+        "author_name": DEFAULT_AUTHOR[0],
+        "author_email": DEFAULT_AUTHOR[1],
+        "framework": "scikit-learn",
+        "python_version": "3.11",
+        "license": "MIT",
+        "ci": "github",
+        "init_git": True,
+        "seed": "42",
+        "_template_version": CONTEXT["_template_version"],
+    }
+    answers.update(changes)
+    return answers
+
+
+def git(project: Path, *args: str) -> str:
+    return run(["git", *args], cwd=project).stdout.strip()
+
+
+class SetUpProject:
+    """A baked project whose `make setup` has run: a real venv, real pip."""
+
+    def __init__(self, path: Path, framework: str):
+        self.path = path
+        self.framework = framework
+        self.module = json.loads((path / ".cookiecutter.json").read_text(encoding="utf-8"))[
+            "cookiecutter"
+        ]["module_name"]
+        self.python = path / ".venv" / "bin" / "python"
+
+    def make(self, *targets: str, check=True, env=None) -> subprocess.CompletedProcess:
+        return run(["make", *targets], cwd=self.path, check=check, env=env)
+
+
+_set_up: dict[str, SetUpProject] = {}
+
+
+@pytest.fixture(scope="session")
+def set_up_project(tmp_path_factory):
+    """Bake one project per framework and run its `make setup`, once a session.
+
+    Tests that only read share it; a test that changes the project must
+    leave the tree as it found it (commit nothing, remove what it adds).
+    """
+
+    def get(framework: str = "scikit-learn") -> SetUpProject:
+        if framework not in _set_up:
+            out = tmp_path_factory.mktemp(f"project-{framework}")
+            done = bake_cli(out, f"framework={framework}")
+            assert done.returncode == 0, done.stderr
+            path = out / "digits-classifier"
+            run(["make", "setup"], cwd=path)
+            _set_up[framework] = SetUpProject(path, framework)
+        return _set_up[framework]
+
+    return get
+
+
+@pytest.fixture
+def no_git_path(tmp_path):
+    """A PATH on which python runs but git cannot be found."""
+    bindir = tmp_path / "bin-without-git"
+    bindir.mkdir()
+    for tool in ("python3", "python"):
+        real = shutil.which(tool)
+        if real:
+            (bindir / tool).symlink_to(real)
+    return str(bindir)

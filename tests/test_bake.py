@@ -1,0 +1,196 @@
+"""Fast tier: every combination of options bakes a clean, linted project.
+
+A combination is baked once per test process and then read by each test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BIN, CONTEXT, DEFAULT_AUTHOR, git, run
+
+COMBINATIONS = [
+    {"framework": f, "license": lic, "ci": ci, "init_git": init}
+    for f, lic, ci, init in itertools.product(
+        CONTEXT["framework"], CONTEXT["license"], CONTEXT["ci"], [True, False]
+    )
+]
+# Both ends of the supported Python versions, on the default options.
+VERSIONS = CONTEXT["python_version"]
+COMBINATIONS += [{"python_version": v} for v in (VERSIONS[0], VERSIONS[-1])]
+
+
+def combo_id(combo: dict) -> str:
+    return "-".join(f"{v}" if not isinstance(v, bool) else f"git{int(v)}" for v in combo.values())
+
+
+_baked: dict[str, Path] = {}
+
+
+@pytest.fixture
+def baked(request, cookies_session):
+    combo = request.param
+    key = combo_id(combo)
+    if key not in _baked:
+        result = cookies_session.bake(extra_context=combo)
+        assert result.exit_code == 0, result.exception
+        _baked[key] = Path(result.project_path)
+    return combo, _baked[key]
+
+
+def parametrize_combinations(test):
+    return pytest.mark.parametrize("baked", COMBINATIONS, ids=combo_id, indirect=True)(test)
+
+
+def answer(combo: dict, key: str):
+    value = combo.get(key, CONTEXT[key])
+    return value[0] if isinstance(value, list) else value
+
+
+def expected_files(combo: dict) -> set[str]:
+    """The exact set of files a combination must produce, written out by hand."""
+    module = "digits_classifier"
+    files = {
+        ".cookiecutter.json",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        "Makefile",
+        "README.md",
+        "pyproject.toml",
+        "requirements.in",
+        "requirements.txt",
+        "requirements-dev.in",
+        "requirements-dev.txt",
+        "configs/train.toml",
+        "data/.gitkeep",
+        "models/.gitkeep",
+        "scripts/setup_venv.sh",
+        "scripts/lock.sh",
+        f"src/{module}/__init__.py",
+        "tests/test_package.py",
+    }
+    backend = {
+        "scikit-learn": "sklearn_backend.py",
+        "pytorch": "torch_backend.py",
+        "tensorflow": "tf_backend.py",
+        "numpy": "numpy_backend.py",
+    }[answer(combo, "framework")]
+    files.add(f"src/{module}/backends/{backend}")
+    if answer(combo, "license") != "none":
+        files.add("LICENSE")
+    ci = answer(combo, "ci")
+    if ci == "github":
+        files.add(".github/workflows/ci.yml")
+    elif ci == "gitlab":
+        files.add(".gitlab-ci.yml")
+    return files
+
+
+def project_files(project: Path) -> set[str]:
+    return {
+        p.relative_to(project).as_posix()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
+@parametrize_combinations
+def test_bake_writes_exactly_the_files_of_the_chosen_options(baked):
+    combo, project = baked
+    assert project_files(project) == expected_files(combo)
+
+
+@parametrize_combinations
+def test_no_template_syntax_is_left_in_any_file(baked):
+    _, project = baked
+    markers = re.compile(r"\{\{|\}\}|\{%|%\}")
+    leftovers = [
+        f"{name}: {match.group()}"
+        for name in project_files(project)
+        for match in [markers.search((project / name).read_text(encoding="utf-8"))]
+        if match
+    ]
+    # GitHub's own expression syntax is the one allowed use of double braces.
+    leftovers = [entry for entry in leftovers if not entry.startswith(".github/")]
+    assert leftovers == []
+
+
+@parametrize_combinations
+def test_toml_yaml_and_json_files_parse(baked):
+    _, project = baked
+    parsed = 0
+    for name in project_files(project):
+        text = (project / name).read_text(encoding="utf-8")
+        if name.endswith(".toml"):
+            tomllib.loads(text)
+        elif name.endswith((".yml", ".yaml")):
+            yaml.safe_load(text)
+        elif name.endswith(".json"):
+            json.loads(text)
+        else:
+            continue
+        parsed += 1
+    assert parsed >= 3
+
+
+@parametrize_combinations
+def test_ruff_check_and_format_pass(baked):
+    _, project = baked
+    run([BIN / "ruff", "check", "--no-cache", "."], cwd=project)
+    run([BIN / "ruff", "format", "--check", "--no-cache", "."], cwd=project)
+
+
+@parametrize_combinations
+def test_pyproject_requires_the_chosen_python(baked):
+    combo, project = baked
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["project"]["requires-python"] == f">={answer(combo, 'python_version')}"
+    license_answer = answer(combo, "license")
+    assert meta["project"].get("license", "none") == license_answer
+
+
+@parametrize_combinations
+def test_git_repository_has_one_clean_commit_on_main(baked):
+    combo, project = baked
+    if not answer(combo, "init_git"):
+        assert not (project / ".git").exists()
+        return
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(project, "branch", "--show-current") == "main"
+    # The session's git has no identity, so the answers sign the commit.
+    assert git(project, "log", "-1", "--format=%an <%ae>") == "{} <{}>".format(*DEFAULT_AUTHOR)
+    tracked = set(git(project, "ls-files").splitlines())
+    assert tracked == expected_files(combo)
+
+
+def test_answers_are_recorded_for_later_updates(cookies):
+    result = cookies.bake(extra_context={"seed": 7, "framework": "numpy"})
+    recorded = json.loads((Path(result.project_path) / ".cookiecutter.json").read_text())
+    answers = recorded["cookiecutter"]
+    assert answers["seed"] == "7"
+    assert answers["framework"] == "numpy"
+    assert answers["_template_version"] == CONTEXT["_template_version"]
+    assert "_output_dir" not in answers
+
+
+def test_every_question_has_a_prompt():
+    questions = [k for k in CONTEXT if not k.startswith("_")]
+    assert sorted(CONTEXT["__prompts__"]) == sorted(questions)
+
+
+def test_non_ascii_project_name_gets_an_ascii_slug(cookies):
+    result = cookies.bake(extra_context={"project_name": "Классификатор цифр"})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    assert project.name == "klassifikator-tsifr"
+    assert (project / "src" / "klassifikator_tsifr" / "__init__.py").is_file()
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# Классификатор цифр\n")

@@ -1,0 +1,1 @@
+"""The numpy backend: build, fit, predict, save and load weights."""

@@ -1,0 +1,1 @@
+"""The sklearn backend: build, fit, predict, save and load weights."""

@@ -1,0 +1,1 @@
+"""The tf backend: build, fit, predict, save and load weights."""

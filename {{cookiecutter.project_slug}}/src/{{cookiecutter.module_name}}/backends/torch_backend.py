@@ -1,0 +1,1 @@
+"""The torch backend: build, fit, predict, save and load weights."""
