@@ -10,7 +10,8 @@ extension does five things in cookiecutter's own process:
 2. It refuses an answer that holds template syntax before it is rendered.
 3. It provides the ``check_answers`` filter.  cookiecutter.json applies it to
    the complete answers as its last rendered key, so the rules of
-   ``pre_gen_project.py`` run before a directory is created.
+   ``pre_gen_project.py`` run before a directory is created, together with
+   a check that the output folder can be written at all.
 4. It provides the ``quoted`` filter, which writes an answer as a string
    literal that every generated format reads back as the literal text.
 5. It drops the traceback cookiecutter logs when a hook fails: the hook has
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from jinja2.ext import Extension
@@ -105,8 +107,42 @@ def quoted(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _output_dir_problem() -> str | None:
+    """Refuse an output folder that cannot be written, before anything is made.
+
+    cookiecutter would otherwise fail half-way with a traceback.  Its
+    ``cookiecutter()`` function holds the folder in a local variable; other
+    callers (cruft, for one) choose their own folder and are not checked.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "cookiecutter" and "output_dir" in frame.f_locals:
+            break
+        frame = frame.f_back
+    else:
+        return None
+    target = Path(frame.f_locals["output_dir"] or ".").resolve()
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return (
+            f"output folder {str(target)!r} cannot be written ({reason}): "
+            "choose another with --output-dir, or make it writable"
+        )
+    return None
+
+
 def _check_answers(answers) -> str:
     problems = validate(dict(answers))
+    output_problem = _output_dir_problem()
+    if output_problem:
+        problems.append(output_problem)
     if problems:
         _refuse(problems)
     return "yes"

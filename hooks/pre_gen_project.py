@@ -219,7 +219,7 @@ def report(problems: list[str]) -> None:
     for problem in problems:
         print(f"ERROR: {problem}", file=sys.stderr)
     print(
-        "Nothing was written. Run cookiecutter again with the answers fixed.",
+        "Nothing was written. Fix the lines above and run cookiecutter again.",
         file=sys.stderr,
     )
 

@@ -1,0 +1,80 @@
+"""Fast tier: bad surroundings and derived names get one clear line each."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import bake_cli
+
+
+def test_existing_project_folder_is_refused_and_left_untouched(tmp_path):
+    existing = tmp_path / "digits-classifier"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("mine\n", encoding="utf-8")
+    done = bake_cli(tmp_path)
+    assert done.returncode == 1
+    assert "already exists" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert [p.name for p in existing.iterdir()] == ["notes.txt"]
+    assert (existing / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder on a read-only mount: refused even to root, as on a real read-only disk."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "--bind", "-o", "ro", folder, folder], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot make a read-only mount here: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", folder], check=True)
+
+
+def test_read_only_output_folder_is_refused_before_anything_is_written(read_only_folder):
+    done = bake_cli(read_only_folder)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert "ERROR: output folder" in output
+    assert "cannot be written" in output
+    assert "Traceback" not in output
+    assert list(read_only_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("project_name", "field", "words"),
+    [
+        ("123 Go", "module_name", "starting with a letter"),
+        ("Class", "module_name", "Python keyword"),
+        ("Random", "module_name", "shadow"),
+        ("NumPy", "module_name", "shadow"),
+        ("🙂🙂", "project_slug", "empty"),
+        ("x" * 101, "project_name", "at most 100"),
+    ],
+)
+def test_a_bad_derived_name_names_the_field_to_set(tmp_path, project_name, field, words):
+    done = bake_cli(tmp_path, f"project_name={project_name}")
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
+    assert errors, done.stderr
+    assert errors[0].startswith(f"ERROR: {field}")
+    assert words in errors[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("project_name", "slug"),
+    [
+        ("数字识别", "shu-zi-shi-bie"),
+        ("Ελληνικά", "ellenika"),
+        ("Crème Brûlée", "creme-brulee"),
+    ],
+)
+def test_non_ascii_names_get_a_transliterated_slug(tmp_path, project_name, slug):
+    done = bake_cli(tmp_path, f"project_name={project_name}", "init_git=no")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / slug / "src" / slug.replace("-", "_") / "__init__.py").is_file()
