@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast test-slow lint demo lock-dev clean
+.PHONY: help venv test test-fast test-slow lint demo bench lock-dev clean
 
 help: ## List the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ demo: venv ## Bake the default project into build/ and prove it reproduces
 	@mkdir -p build
 	@$(BIN)/cookiecutter --no-input --output-dir build .
 	@$(MAKE) -C build/digits-classifier setup repro-check
+
+bench: venv ## Measure bake, set-up, training and test times; print a table, write JSON
+	@$(BIN)/python tests/benchmark.py $(BENCH_ARGS)
 
 lock-dev: venv ## Regenerate requirements-dev.txt from requirements-dev.in
 	@$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \

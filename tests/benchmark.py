@@ -1,0 +1,286 @@
+"""Measure the time from `cookiecutter` to a proven-reproducible model.
+
+Run it with `make bench` (all stages, several repetitions) or directly:
+
+    python tests/benchmark.py --quick --stages bake
+
+Each figure is repeated and reported as the median with the minimum and
+maximum, with peak memory where a command is measured, and the machine it ran
+on.  The table is printed as Markdown and the same figures are written as
+JSON.  Nothing here asserts a speed: targets are shown beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FRAMEWORKS = ("scikit-learn", "pytorch", "tensorflow", "numpy")
+# The variable the generated scripts/setup_venv.sh reads to choose pip or uv.
+INSTALLER_VARIABLE = "SETUP_INSTALLER"
+STAGES = ("bake", "setup", "pipeline", "project-tests", "template-tests")
+
+# What the figures are compared with; shown, never enforced.
+TARGETS = {
+    "bake / floor": "<= 1.3x",
+    "make setup (pip)": "<= 30 s",
+    "make setup (uv)": "<= 8 s",
+    "make train (scikit-learn)": "<= 10 s",
+    "make repro-check (scikit-learn)": "<= 60 s",
+    "project test suite": "<= 15 s",
+    "venv size": "<= 350 MB",
+    "template fast tier": "<= 120 s",
+    "template full suite": "<= 1800 s",
+}
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    samples: list[float] = field(default_factory=list)
+    peak_mib: float | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def row(self) -> str:
+        low, high = min(self.samples), max(self.samples)
+        spread = f"{low:.2f} – {high:.2f}" if len(self.samples) > 1 else "–"
+        peak = f"{self.peak_mib:.0f}" if self.peak_mib is not None else "–"
+        target = TARGETS.get(self.name, "")
+        return (
+            f"| {self.name} | {self.median:.2f} {self.unit} | {spread} | "
+            f"{len(self.samples)} | {peak} | {target} |"
+        )
+
+
+# A helper process that runs one command and reports its wall time and the
+# peak resident memory of the command's whole process tree.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - start
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"code": done.returncode, "wall": wall, "peak_kib": peak_kib,
+                  "stderr": done.stderr[-2000:]}))
+"""
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """Run a command once; return (seconds, peak MiB)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(cwd), *map(str, cmd)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    if result["code"] != 0:
+        raise CommandFailed(f"{' '.join(map(str, cmd))} failed in {cwd}:\n{result['stderr']}")
+    return result["wall"], result["peak_kib"] / 1024
+
+
+def repeat(name: str, unit: str, reps: int, run_once, *args) -> Figure:
+    """Call ``run_once(*args)`` ``reps`` times; keep every time and the highest peak."""
+    figure = Figure(name, unit)
+    for _ in range(reps):
+        seconds, peak = run_once(*args)
+        figure.samples.append(seconds)
+        figure.peak_mib = max(peak, figure.peak_mib or 0.0)
+    return figure
+
+
+def bake(out: Path, template: Path = TEMPLATE, *answers: str) -> tuple[float, float]:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    return measure([BIN / "cookiecutter", "--no-input", "-o", out, template, *answers], cwd=out)
+
+
+def minimal_template(root: Path) -> Path:
+    """A one-file template: its bake time is cookiecutter's own floor."""
+    template = root / "floor-template"
+    project = template / "{{cookiecutter.project_slug}}"
+    project.mkdir(parents=True)
+    (template / "cookiecutter.json").write_text('{"project_slug": "floor"}\n', encoding="utf-8")
+    (project / "README.md").write_text("# {{ cookiecutter.project_slug }}\n", encoding="utf-8")
+    return template
+
+
+def folder_mib(path: Path) -> float:
+    total = sum(p.lstat().st_size for p in path.rglob("*") if not p.is_symlink())
+    return total / 2**20
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def bake_figures(frameworks: list[str], reps: int, work: Path) -> list[Figure]:
+    floor_template = minimal_template(work)
+    floor = repeat(
+        "bake floor (one-file template)",
+        "s",
+        reps,
+        bake,
+        work / "floor",
+        floor_template,
+    )
+    default = repeat("bake (default answers)", "s", reps, bake, work / "bake-default")
+    figures = [floor, default, Figure("bake / floor", "x", [default.median / floor.median])]
+    for framework in frameworks:
+        if framework != "scikit-learn":
+            out, answer = work / f"bake-{framework}", f"framework={framework}"
+            figures.append(repeat(f"bake ({framework})", "s", reps, bake, out, TEMPLATE, answer))
+    return figures
+
+
+def project_figures(framework: str, stages: set[str], reps: int, work: Path) -> list[Figure]:
+    """Bake one framework's project, set it up, and time its own commands."""
+    out = work / f"project-{framework}"
+    bake(out, TEMPLATE, f"framework={framework}")
+    project = out / "digits-classifier"
+    venv = project / ".venv"
+    label = "" if framework == "scikit-learn" else f", {framework}"
+    figures: list[Figure] = []
+
+    def fresh_setup(installer: str) -> tuple[float, float]:
+        shutil.rmtree(venv, ignore_errors=True)
+        env = {**os.environ, INSTALLER_VARIABLE: installer}
+        return measure(["make", "setup"], cwd=project, env=env)
+
+    if "setup" in stages:
+        installers = ["pip", "uv"] if framework == "scikit-learn" else ["pip"]
+        # uv last, so the venv left behind was made the same way as a user's default.
+        for installer in installers:
+            figures.append(
+                repeat(f"make setup ({installer}{label})", "s", reps, fresh_setup, installer)
+            )
+        figures.append(Figure(f"venv size{label}", "MB", [folder_mib(venv) * 2**20 / 1e6]))
+    else:
+        fresh_setup("pip")
+
+    if "pipeline" in stages:
+        for target in ("train", "predict", "repro-check"):
+            command = ["make", target] + (["ARGS=--allow-dirty"] if target == "train" else [])
+            figures.append(
+                repeat(f"make {target} ({framework})", "s", reps, measure, command, project)
+            )
+    if "project-tests" in stages and framework == "scikit-learn":
+        test = ["make", "test"]
+        figures.append(repeat("project test suite", "s", reps, measure, test, project))
+    return figures
+
+
+def run_stages(stages: set[str], frameworks: list[str], reps: int, work: Path) -> list[Figure]:
+    figures: list[Figure] = []
+    if "bake" in stages:
+        figures += bake_figures(frameworks, reps, work)
+    if stages & {"setup", "pipeline", "project-tests"}:
+        for framework in frameworks:
+            figures += project_figures(framework, stages, reps, work)
+    if "template-tests" in stages:
+        fast = [BIN / "python", "-m", "pytest", "-q", "-n", "2", "-m", "not slow"]
+        figures.append(repeat("template fast tier", "s", 1, measure, fast, TEMPLATE))
+    return figures
+
+
+def markdown(figures: list[Figure], info: dict, command: str) -> str:
+    lines = [
+        f"Measured on {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
+        f"{info['platform']}; command: `{command}`.",
+        "",
+        "| figure | median | min – max | runs | peak MiB | target |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [figure.row() for figure in figures]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="one repetition, the default framework only"
+    )
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of each figure")
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {', '.join(STAGES)}"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=TEMPLATE / "bench-results" / "latest.json",
+        help="where to write the figures as JSON",
+    )
+    args = parser.parse_args(argv)
+    stages = {s.strip() for s in args.stages.split(",") if s.strip()}
+    unknown = stages - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stage {', '.join(sorted(unknown))}: choose from {', '.join(STAGES)}")
+    reps = 1 if args.quick else args.reps
+    frameworks = ["scikit-learn"] if args.quick else list(FRAMEWORKS)
+    command = "python tests/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        try:
+            figures = run_stages(stages, frameworks, reps, Path(tmp))
+        except CommandFailed as error:
+            print(f"ERROR: {error}", file=sys.stderr)
+            return 1
+    info = machine()
+    table = markdown(figures, info, command.strip())
+    print(table)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "machine": info,
+        "command": command.strip(),
+        "figures": [
+            {
+                **asdict(f),
+                "median": f.median,
+                "min": min(f.samples),
+                "max": max(f.samples),
+                "target": TARGETS.get(f.name),
+            }
+            for f in figures
+        ],
+    }
+    args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

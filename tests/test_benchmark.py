@@ -1,0 +1,57 @@
+"""Fast tier: the benchmark runs in its reduced mode and reports well-formed figures.
+
+Timings are never checked here; only the shape of what the benchmark writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from conftest import TEMPLATE, run
+
+
+def test_quick_benchmark_prints_a_table_and_writes_matching_json(tmp_path):
+    out = tmp_path / "bench.json"
+    done = run(
+        [
+            sys.executable,
+            TEMPLATE / "tests" / "benchmark.py",
+            "--quick",
+            "--stages",
+            "bake",
+            "--json",
+            out,
+        ],
+        cwd=tmp_path,
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["machine"]["cores"] >= 1
+    assert report["machine"]["cpu"]
+    names = [figure["name"] for figure in report["figures"]]
+    assert names == ["bake floor (one-file template)", "bake (default answers)", "bake / floor"]
+    for figure in report["figures"]:
+        assert len(figure["samples"]) == 1
+        assert figure["min"] <= figure["median"] <= figure["max"]
+        assert figure["median"] > 0
+    floor, default, ratio = report["figures"]
+    assert abs(ratio["median"] - default["median"] / floor["median"]) < 1e-9
+
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| figure | median |")
+    assert len(rows) == 2 + len(names)  # header, separator, one row a figure
+    for name, row in zip(names, rows[2:], strict=True):
+        assert row.startswith(f"| {name} |")
+        assert row.count("|") == 7
+    assert "cores" in done.stdout
+
+
+def test_unknown_stage_is_refused_with_the_allowed_ones(tmp_path):
+    done = run(
+        [sys.executable, TEMPLATE / "tests" / "benchmark.py", "--stages", "bogus"],
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "unknown stage bogus" in done.stderr
+    assert "bake, setup, pipeline" in done.stderr
