@@ -72,7 +72,9 @@ CHOSEN_RENAMES = {
 
 # Context keys that describe this machine or cookiecutter's internals rather
 # than the user's choices; they do not belong in the project's record.
-UNRECORDED_KEYS = ("_output_dir", "_repo_dir", "_extensions", "__answers_checked")
+# "__answers_checked" stays: a replay that lacked it would re-run the check on
+# a partial set of answers and refuse them all.
+UNRECORDED_KEYS = ("_output_dir", "_repo_dir", "_extensions")
 
 
 def unchosen_paths(answers: dict) -> set[str]:
