@@ -70,11 +70,21 @@ CHOSEN_RENAMES = {
     "requirements/{framework}.txt": "requirements.txt",
 }
 
-# Context keys that describe this machine or cookiecutter's internals rather
-# than the user's choices; they do not belong in the project's record.
+# Context keys that describe this machine, this run or cookiecutter's internals
+# rather than the user's choices; they do not belong in the project's record.
+# Without them the record depends only on the answers and _template_version, so
+# plain cookiecutter, cruft create and cruft's renders for update and diff all
+# write the same file, and an update changes it only where the template did.
 # "__answers_checked" stays: a replay that lacked it would re-run the check on
 # a partial set of answers and refuse them all.
-UNRECORDED_KEYS = ("_output_dir", "_repo_dir", "_extensions")
+UNRECORDED_KEYS = (
+    "_output_dir",
+    "_repo_dir",
+    "_extensions",
+    "_template",
+    "_checkout",
+    "_commit",
+)
 
 
 def unchosen_paths(answers: dict) -> set[str]:

@@ -20,6 +20,9 @@ SLUG = "lab-digits"
 MODULE = "lab_digits"
 ANSWERS = {"project_name": "Lab Digits", "framework": "numpy", "seed": "7"}
 TEMPLATE_DIR = "{{cookiecutter.project_slug}}"
+RELEASED = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))[
+    "_template_version"
+]
 
 
 def commit_all(repo: Path, message: str) -> None:
@@ -43,8 +46,7 @@ def template_copy(destination: Path) -> Path:
             target.chmod(source.stat().st_mode)
     git(destination, "init", "--quiet")
     commit_all(destination, "Release the template")
-    version = json.loads((destination / "cookiecutter.json").read_text(encoding="utf-8"))
-    git(destination, "tag", f"v{version['_template_version']}")
+    git(destination, "tag", f"v{RELEASED}")
     return destination
 
 
@@ -80,8 +82,10 @@ def test_cruft_create_commits_its_record_and_leaves_a_clean_tree(tmp_path):
     assert state["checkout"] == version
     assert state["commit"] == git(template, "rev-parse", "HEAD")
     assert state["context"]["cookiecutter"]["framework"] == "numpy"
+    # The record of answers is the same file plain cookiecutter writes.
     recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
-    assert recorded["cookiecutter"]["_commit"] == state["commit"]
+    assert recorded["cookiecutter"]["framework"] == "numpy"
+    assert not {"_template", "_commit", "_checkout"} & set(recorded["cookiecutter"])
     assert "SUCCESS" in cruft("check", cwd=project).stdout
 
 
@@ -115,13 +119,21 @@ def test_cruft_update_brings_template_changes_and_keeps_the_projects_own_work(tm
     (upstream / "docs" / "LAB.md").write_text(
         "# {{ cookiecutter.project_name }} in the lab\n", encoding="utf-8"
     )
+    template_json = template / "cookiecutter.json"
+    template_json.write_text(
+        template_json.read_text(encoding="utf-8").replace(
+            f'"_template_version": "{RELEASED}"', '"_template_version": "99.0.0"'
+        ),
+        encoding="utf-8",
+    )
     commit_all(template, "Document strict settings, ignore scratch/, add lab notes")
+    git(template, "tag", "v99.0.0")
 
     outdated = cruft("check", cwd=project, check=False)
     assert outdated.returncode != 0
     assert "out of date" in outdated.stdout
 
-    cruft("update", "-y", cwd=project)
+    cruft("update", "-y", "--checkout", "v99.0.0", cwd=project)
     commit_all(project, "Update from the template")
 
     assert untracked_or_changed(project) == ""
@@ -138,8 +150,9 @@ def test_cruft_update_brings_template_changes_and_keeps_the_projects_own_work(tm
     assert "Add the lab's metrics" in history
     state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     assert state["commit"] == git(template, "rev-parse", "HEAD")
+    assert state["checkout"] == "v99.0.0"
     recorded = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
-    assert recorded["cookiecutter"]["_commit"] == state["commit"]
+    assert recorded["cookiecutter"]["_template_version"] == "99.0.0"
 
     assert "SUCCESS" in cruft("check", cwd=project).stdout
     updated = SetUpProject(project, "numpy")
@@ -178,3 +191,23 @@ def test_cruft_update_marks_a_conflict_in_a_line_both_sides_changed(tmp_path):
     )
     assert conflict in merged
     assert "UU configs/train.toml" in untracked_or_changed(project).splitlines()
+
+
+def test_cruft_link_adopts_a_cookiecutter_project_with_its_recorded_answers(tmp_path):
+    template = template_copy(tmp_path / "template")
+    output = tmp_path / "out"
+    output.mkdir()
+    answers = [f"{key}={value}" for key, value in ANSWERS.items()]
+    run([BIN / "cookiecutter", "--no-input", "--output-dir", output, template, *answers], output)
+    project = output / SLUG
+    record = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
+
+    cruft(
+        "link", "--no-input", "--checkout", f"v{RELEASED}",
+        "--extra-context", json.dumps(record["cookiecutter"]), template, cwd=project,
+    )  # fmt: skip
+
+    # Linked with the recorded answers, the template renders this very project.
+    assert cruft("diff", "--exit-code", cwd=project).stdout == ""
+    assert "SUCCESS" in cruft("check", cwd=project).stdout
+    assert untracked_or_changed(project) == "?? .cruft.json"
