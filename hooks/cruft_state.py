@@ -24,6 +24,13 @@ to the hook through the template global ``cruft_run``:
   could not be read (another cruft version); the hook then leaves the first
   commit to the user rather than commit a tree cruft is about to change;
 - ``{"command": NAME}``: any other cruft command, a throwaway render.
+
+It also keeps ``cruft update`` working across a release that changes the
+template's other extension modules.  cruft renders the old and the new
+release in one process from one folder, and Python would reuse the modules it
+imported for the old release, so a new filter in ``hooks/guard.py`` would be
+missing from the new render.  Under cruft, this extension (listed first in
+``_extensions``) makes Python import the others afresh from the files on disk.
 """
 
 from __future__ import annotations
@@ -80,10 +87,19 @@ def cruft_run() -> dict:
     return {"command": "create", "state": _predicted_state(dict(frame.f_locals))}
 
 
+def _forget_other_template_modules() -> None:
+    package = __name__.rpartition(".")[0]
+    for name in [n for n in sys.modules if n.startswith(f"{package}.") and n != __name__]:
+        del sys.modules[name]
+
+
 class CruftState(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         # cookiecutter builds a new environment for every hook it renders, so
         # this is computed when the post-gen hook is rendered, by which time
         # cruft create holds every value it will write.
-        environment.globals["cruft_run"] = cruft_run()
+        run = cruft_run()
+        environment.globals["cruft_run"] = run
+        if run:
+            _forget_other_template_modules()

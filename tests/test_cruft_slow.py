@@ -211,3 +211,29 @@ def test_cruft_link_adopts_a_cookiecutter_project_with_its_recorded_answers(tmp_
     assert cruft("diff", "--exit-code", cwd=project).stdout == ""
     assert "SUCCESS" in cruft("check", cwd=project).stdout
     assert untracked_or_changed(project) == "?? .cruft.json"
+
+
+def test_cruft_update_uses_the_new_releases_jinja_extensions(tmp_path):
+    template = template_copy(tmp_path / "template")
+    project = cruft_create(template, tmp_path / "out")
+
+    # The new release gives the guard extension a filter, and a file uses it.
+    extensions = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
+    (guard,) = [e for e in extensions["_extensions"] if e.startswith("hooks.guard.")]
+    guard_class = guard.rpartition(".")[2]
+    with (template / "hooks" / "guard.py").open("a", encoding="utf-8") as source:
+        source.write(
+            f"\n\n_init_before_shout = {guard_class}.__init__\n\n\n"
+            "def _init_with_shout(self, environment):\n"
+            "    _init_before_shout(self, environment)\n"
+            '    environment.filters["shout"] = str.upper\n\n\n'
+            f"{guard_class}.__init__ = _init_with_shout\n"
+        )
+    (template / TEMPLATE_DIR / "SHOUT.md").write_text(
+        "{{ cookiecutter.project_name | shout }}\n", encoding="utf-8"
+    )
+    commit_all(template, "Add a filter and use it")
+
+    cruft("update", "-y", cwd=project)
+
+    assert (project / "SHOUT.md").read_text(encoding="utf-8") == "LAB DIGITS\n"
