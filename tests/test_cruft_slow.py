@@ -18,7 +18,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cruft")]
 
 SLUG = "lab-digits"
 MODULE = "lab_digits"
-ANSWERS = {"project_name": "Lab Digits", "framework": "numpy", "seed": "7"}
+# Text answers with non-ASCII letters, quotes and a backslash: .cruft.json and
+# the first commit must agree on every byte of them.
+ANSWERS = {
+    "project_name": "Lab Digits",
+    "author_name": "Zoë O'Brien",
+    "description": 'Reads "digits" from C:\\data, in the lab.',
+    "framework": "numpy",
+    "seed": "7",
+}
 TEMPLATE_DIR = "{{cookiecutter.project_slug}}"
 RELEASED = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))[
     "_template_version"
