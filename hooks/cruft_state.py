@@ -41,14 +41,14 @@ from types import FrameType
 from jinja2.ext import Extension
 
 CRUFT_COMMANDS = "cruft._commands."
-CRUFT_HELPERS = "cruft._commands.utils"
+CRUFT_UTILS = "cruft._commands.utils"
 
 
 def _cruft_command_frame() -> FrameType | None:
     frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith(CRUFT_COMMANDS) and not module.startswith(CRUFT_HELPERS):
+        if module.startswith(CRUFT_COMMANDS) and not module.startswith(CRUFT_UTILS):
             return frame
         frame = frame.f_back
     return None

@@ -34,7 +34,7 @@ RELEASED = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8
 
 
 def commit_all(repo: Path, message: str) -> None:
-    """Commit every change, signed by a lab member (the session's git has no identity)."""
+    """Commit every change, signed by a lab member (the tests' git has no identity)."""
     git(repo, "add", "--all")
     git(repo, "-c", "user.name=Lab Member", "-c", "user.email=member@example.org",
         "commit", "--quiet", "--no-verify", "--message", message)  # fmt: skip
