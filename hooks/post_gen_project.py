@@ -70,21 +70,16 @@ CHOSEN_RENAMES = {
     "requirements/{framework}.txt": "requirements.txt",
 }
 
-# Context keys that describe this machine, this run or cookiecutter's internals
-# rather than the user's choices; they do not belong in the project's record.
-# Without them the record depends only on the answers and _template_version, so
-# plain cookiecutter, cruft create and cruft's renders for update and diff all
-# write the same file, and an update changes it only where the template did.
-# "__answers_checked" stays: a replay that lacked it would re-run the check on
-# a partial set of answers and refuse them all.
-UNRECORDED_KEYS = (
-    "_output_dir",
-    "_repo_dir",
-    "_extensions",
-    "_template",
-    "_checkout",
-    "_commit",
-)
+# The record holds the answers and, of the keys cookiecutter does not ask
+# about (those starting with "_"), only these two.  The rest describe this
+# machine, this run or the template's internals (its extensions, which files
+# it copies unrendered): a replay should take them from the template, not
+# from an old record.  So the record depends only on the answers and the
+# release, and plain cookiecutter, cruft create and cruft's renders for update
+# and diff all write the same file; an update changes it only where the
+# template did.  "__answers_checked" is kept because a replay that lacked it
+# would re-run the check on a partial set of answers and refuse them all.
+RECORDED_PRIVATE_KEYS = ("_template_version", "__answers_checked")
 
 
 def unchosen_paths(answers: dict) -> set[str]:
@@ -121,7 +116,9 @@ def record_answers(project: Path, answers: dict) -> None:
     ``cookiecutter --replay-file .cookiecutter.json <template>`` bakes the
     project again, and a newer template can be applied with the same answers.
     """
-    recorded = {k: v for k, v in answers.items() if k not in UNRECORDED_KEYS}
+    recorded = {
+        k: v for k, v in answers.items() if not k.startswith("_") or k in RECORDED_PRIVATE_KEYS
+    }
     text = json.dumps({"cookiecutter": recorded}, indent=2, sort_keys=True, ensure_ascii=False)
     (project / ANSWERS_FILE).write_text(text + "\n", encoding="utf-8")
 

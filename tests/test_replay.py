@@ -70,3 +70,12 @@ def test_replay_file_from_the_project_bakes_the_same_files(tmp_path, config_file
     assert tree(again) == tree(baked)
     recorded = json.loads(record.read_text(encoding="utf-8"))["cookiecutter"]
     assert {key: recorded[key] for key in ANSWERS} == ANSWERS
+
+
+def test_record_holds_the_answers_and_the_release_but_nothing_of_the_run(baked):
+    recorded = json.loads((baked / ".cookiecutter.json").read_text(encoding="utf-8"))
+    private = {key for key in recorded["cookiecutter"] if key.startswith("_")}
+    assert private == {"_template_version", "__answers_checked"}
+    text = (baked / ".cookiecutter.json").read_text(encoding="utf-8")
+    assert str(TEMPLATE) not in text
+    assert str(baked.parent) not in text
