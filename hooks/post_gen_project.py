@@ -1,7 +1,7 @@
 """Finish the generated project: drop unchosen files, record answers, commit.
 
 cookiecutter runs this file as a script, inside the new project, after
-rendering the one Jinja expression below.  Nothing else here is templated.
+rendering the two Jinja expressions below.  Nothing else here is templated.
 
 Failures of git are never fatal: the project is still usable without a
 repository, so the hook explains what happened, removes any half-made
@@ -18,8 +18,11 @@ import sys
 from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+# Set by hooks/cruft_state.py when cruft runs this hook; {} otherwise.
+CRUFT_RUN_JSON = r"""{{ cruft_run | default({}) | tojson }}"""
 
 ANSWERS_FILE = ".cookiecutter.json"
+CRUFT_FILE = ".cruft.json"
 
 # The one place that says which file belongs to which option.  A path listed
 # under a value is removed unless that value was chosen (a path listed under
@@ -67,9 +70,16 @@ CHOSEN_RENAMES = {
     "requirements/{framework}.txt": "requirements.txt",
 }
 
-# Context keys that describe this machine or cookiecutter's internals rather
-# than the user's choices; they do not belong in the project's record.
-UNRECORDED_KEYS = ("_output_dir", "_repo_dir", "_extensions", "__answers_checked")
+# The record holds the answers and, of the keys cookiecutter does not ask
+# about (those starting with "_"), only these two.  The rest describe this
+# machine, this run or the template's internals (its extensions, which files
+# it copies unrendered): a replay should take them from the template, not
+# from an old record.  So the record depends only on the answers and the
+# release, and plain cookiecutter, cruft create and cruft's renders for update
+# and diff all write the same file; an update changes it only where the
+# template did.  "__answers_checked" is kept because a replay that lacked it
+# would re-run the check on a partial set of answers and refuse them all.
+RECORDED_PRIVATE_KEYS = ("_template_version", "__answers_checked")
 
 
 def unchosen_paths(answers: dict) -> set[str]:
@@ -106,7 +116,9 @@ def record_answers(project: Path, answers: dict) -> None:
     ``cookiecutter --replay-file .cookiecutter.json <template>`` bakes the
     project again, and a newer template can be applied with the same answers.
     """
-    recorded = {k: v for k, v in answers.items() if k not in UNRECORDED_KEYS}
+    recorded = {
+        k: v for k, v in answers.items() if not k.startswith("_") or k in RECORDED_PRIVATE_KEYS
+    }
     text = json.dumps({"cookiecutter": recorded}, indent=2, sort_keys=True, ensure_ascii=False)
     (project / ANSWERS_FILE).write_text(text + "\n", encoding="utf-8")
 
@@ -207,12 +219,41 @@ def setup_git(project: Path, answers: dict) -> None:
     print(f"Created git repository on branch main with first commit {commit}.")
 
 
+def prepare_for_cruft(project: Path, answers: dict, cruft_run: dict) -> bool:
+    """Get ready for cruft; return whether the first commit may be made now.
+
+    ``cruft create`` writes ``.cruft.json`` after this hook.  Writing the same
+    bytes first lets the first commit hold the file, and leaves the tree clean
+    when cruft rewrites it.  Any other cruft command renders into a throwaway
+    folder to compute a diff, where a repository would only get in the way.
+    """
+    command = cruft_run.get("command")
+    if command is None:
+        return True
+    if command != "create":
+        return False
+    if cruft_run.get("state") is None:
+        if not answers.get("init_git"):
+            return False
+        print(
+            "NOTE: this cruft version's .cruft.json could not be predicted, so the "
+            "project has no first commit yet. Once cruft has finished, run in the "
+            "project: git init && git add -A && git commit -m 'Start from repro-template'",
+            file=sys.stderr,
+        )
+        return False
+    # Written exactly as cruft writes it: the platform's default encoding and newlines.
+    (project / CRUFT_FILE).write_text(cruft_run["state"])
+    return True
+
+
 def main() -> int:
     answers = json.loads(ANSWERS_JSON)
     project = Path.cwd()
     remove_unchosen(project, answers)
     record_answers(project, answers)
-    setup_git(project, answers)
+    if prepare_for_cruft(project, answers, json.loads(CRUFT_RUN_JSON)):
+        setup_git(project, answers)
     return 0
 
 

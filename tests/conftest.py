@@ -84,11 +84,14 @@ def bake_cli(output_dir: Path, *answers: str, env=None) -> subprocess.CompletedP
     )
 
 
-def render_hook(name: str, answers: dict, directory: Path) -> Path:
-    """Render a hook the way cookiecutter does, and return the script's path."""
+def render_hook(name: str, answers: dict, directory: Path, **template_globals) -> Path:
+    """Render a hook the way cookiecutter does, and return the script's path.
+
+    ``template_globals`` stand in for what the template's extensions provide.
+    """
     source = (TEMPLATE / "hooks" / f"{name}.py").read_text(encoding="utf-8")
     template = Environment(keep_trailing_newline=True).from_string(source)
-    rendered = template.render(cookiecutter=answers)
+    rendered = template.render(cookiecutter=answers, **template_globals)
     path = directory / f"{name}.py"
     path.write_text(rendered, encoding="utf-8")
     return path

@@ -1,0 +1,74 @@
+"""Fast tier: the post-gen hook does what each kind of cruft run needs.
+
+The real cruft runs are in test_cruft_slow.py; here the hook is rendered with
+each value the ``cruft_run`` global can take, and run on a small project.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import default_answers, git, render_hook, run
+from hooks.cruft_state import cruft_run
+
+
+@pytest.fixture
+def small_project(tmp_path):
+    project = tmp_path / "proj"
+    (project / "src" / "demo").mkdir(parents=True)
+    (project / "src" / "demo" / "__init__.py").write_text('"""Demo."""\n', encoding="utf-8")
+    return project
+
+
+def run_post_gen(project: Path, cruft_state: dict):
+    answers = default_answers(module_name="demo")
+    script = render_hook("post_gen_project", answers, project.parent, cruft_run=cruft_state)
+    return run([sys.executable, script], cwd=project)
+
+
+def test_cruft_create_record_is_in_the_first_commit_byte_for_byte(small_project):
+    # Non-ASCII text and no trailing newline: the bytes must come through untouched.
+    state = json.dumps({"template": "lab/repro-template", "context": {"name": 'Zoë \\ "x"'}})
+    run_post_gen(small_project, {"command": "create", "state": state})
+    assert (small_project / ".cruft.json").read_bytes() == state.encode()
+    committed = run(["git", "show", "HEAD:.cruft.json"], cwd=small_project).stdout
+    assert committed == state
+    assert git(small_project, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.parametrize("command", ["update", "diff"])
+def test_cruft_throwaway_render_gets_no_repository_and_no_record(small_project, command):
+    run_post_gen(small_project, {"command": command})
+    assert not (small_project / ".git").exists()
+    assert not (small_project / ".cruft.json").exists()
+    # The answers file is part of the rendered project, so cruft diffs it too.
+    assert (small_project / ".cookiecutter.json").is_file()
+
+
+def test_cruft_create_with_an_unreadable_record_leaves_the_commit_to_the_user(small_project):
+    done = run_post_gen(small_project, {"command": "create", "state": None})
+    assert not (small_project / ".git").exists()
+    assert "git init && git add -A && git commit" in done.stderr
+
+
+def test_plain_cookiecutter_gets_an_empty_cruft_run():
+    assert cruft_run() == {}
+
+
+def _call_as_cruft(command: str, body: str):
+    """Run ``body`` inside a function named like a cruft command, in a cruft-named module."""
+    namespace = {"__name__": f"cruft._commands.{command}", "cruft_run": cruft_run}
+    exec(f"def {command}(template_git_url, last_commit):\n    {body}\n", namespace)
+    return namespace[command]("lab/repro-template", "0" * 40)
+
+
+def test_cruft_create_whose_values_cannot_be_read_yields_no_state():
+    assert _call_as_cruft("create", "return cruft_run()") == {"command": "create", "state": None}
+
+
+def test_any_other_cruft_command_is_a_throwaway_render():
+    assert _call_as_cruft("update", "return cruft_run()") == {"command": "update"}
