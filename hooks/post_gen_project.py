@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -152,44 +153,48 @@ def _identity_env(project: Path, answers: dict) -> dict:
     answers sign this one commit, through the environment only: no git
     config file is written.
     """
+    try:
+        configured = _git(project, "config", "--get-regexp", r"^user\.(name|email)$")
+    except GitError:  # git exits 1 when neither is set
+        configured = ""
+    keys = {line.split(" ", 1)[0] for line in configured.splitlines() if " " in line}
     env = dict(os.environ)
-    for role in ("AUTHOR", "COMMITTER"):
-        for key, config_key, answer in (
-            ("NAME", "user.name", "author_name"),
-            ("EMAIL", "user.email", "author_email"),
-        ):
-            if env.get(f"GIT_{role}_{key}"):
-                continue
-            try:
-                configured = _git(project, "config", "--get", config_key)
-            except GitError:
-                configured = ""
-            if not configured:
-                env[f"GIT_{role}_{key}"] = answers[answer]
+    for config_key, suffix, answer in (
+        ("user.name", "NAME", "author_name"),
+        ("user.email", "EMAIL", "author_email"),
+    ):
+        if config_key in keys:
+            continue
+        for role in ("AUTHOR", "COMMITTER"):
+            env.setdefault(f"GIT_{role}_{suffix}", answers[answer])
     return env
 
 
 def init_repository(project: Path, answers: dict) -> str:
-    # `git init` and then pointing HEAD at main works on every git version,
-    # including those older than 2.28 that lack --initial-branch.
-    _git(project, "init", "--quiet")
-    _git(project, "symbolic-ref", "HEAD", "refs/heads/main")
+    """Make the repository and its first commit; return the short commit id."""
+    _git(project, "-c", "init.defaultBranch=main", "init", "--quiet")
+    # Gits older than 2.28 ignore init.defaultBranch; pointing HEAD at main
+    # works on every version.
+    head = project / ".git" / "HEAD"
+    if not head.is_file() or head.read_text(encoding="utf-8").strip() != "ref: refs/heads/main":
+        _git(project, "symbolic-ref", "HEAD", "refs/heads/main")
     _git(project, "add", "--all")
     version = answers.get("_template_version", "unknown")
     message = (
         f"Start {answers['project_name']} from repro-template {version}\n\n"
         "Every generated file, as the template wrote it."
     )
-    _git(
+    summary = _git(
         project,
         "commit",
-        "--quiet",
         "--no-verify",
         "--message",
         message,
         env=_identity_env(project, answers),
     )
-    return _git(project, "rev-parse", "--short", "HEAD")
+    # git prints "[main (root-commit) 1a2b3c4] Start ...": the id saves a process.
+    found = re.search(r"\[[^\]]*?([0-9a-f]{7,})\]", summary.splitlines()[0] if summary else "")
+    return found.group(1) if found else _git(project, "rev-parse", "--short", "HEAD")
 
 
 def setup_git(project: Path, answers: dict) -> None:
