@@ -162,10 +162,20 @@ def test_commit_of_a_file_over_1_mb_is_refused(repo):
     assert git(repo, "rev-parse", "HEAD") == head
 
 
+def test_make_lint_catches_a_large_file_committed_without_hooks(repo):
+    add(repo, "data/raw_scans.csv", csv_of_size(2 * MEBIBYTE))
+    code, output = commit(repo, "--no-verify")
+    assert code == 0, output
+    lint = run(["make", "lint"], cwd=repo, check=False)
+    assert lint.returncode != 0
+    assert "data/raw_scans.csv (2048 KB) exceeds 1024 KB" in lint.stdout
+
+
 def test_bundled_dataset_of_1_mb_can_be_committed(repo):
     add(repo, "data/digits.csv", csv_of_size(MEBIBYTE))
     code, output = commit(repo)
     assert code == 0, output
+    assert run(["make", "lint"], cwd=repo, check=False).returncode == 0
 
 
 def test_generated_policy_test_fails_naming_a_notebook_committed_without_hooks(repo):
