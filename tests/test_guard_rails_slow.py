@@ -40,6 +40,8 @@ SCRIPT = '"""A first look at the data."""\n\nprint("rows:", 1797)\n'
 # What the refusal must tell a student: why, and what to do instead.
 EXPLANATION = ("Hidden kernel state", "cells run out of order", "jupyter nbconvert --to script")
 MEBIBYTE = 1024 * 1024
+# The generated project's own test runner, run from the project folder.
+PYTEST = [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
 def committer_env() -> dict:
@@ -179,7 +181,7 @@ def test_bundled_dataset_of_1_mb_can_be_committed(repo):
 
 
 def test_generated_policy_test_fails_naming_a_notebook_committed_without_hooks(repo):
-    policy = [repo / ".venv" / "bin" / "python", "-m", "pytest", "-q", "tests/test_policy.py"]
+    policy = [*PYTEST, "tests/test_policy.py::test_no_notebook_is_tracked"]
     before = run(policy, cwd=repo, check=False)
     assert before.returncode == 0, before.stdout
     assert "1 passed" in before.stdout
@@ -195,3 +197,15 @@ def test_generated_policy_test_fails_naming_a_notebook_committed_without_hooks(r
     lint = run(["make", "lint"], cwd=repo, check=False)
     assert lint.returncode != 0
     assert "reports/Summary.ipynb" in lint.stdout
+
+
+def test_generated_policy_test_fails_when_the_ruff_hook_drifts_from_the_lock(repo):
+    policy = [*PYTEST, "tests/test_policy.py::test_ruff_hook_runs_the_ruff_of_the_dev_lock"]
+    assert run(policy, cwd=repo, check=False).returncode == 0
+    lock = repo / "requirements-dev.txt"
+    text = lock.read_text(encoding="utf-8")
+    (locked,) = re.findall(r"^ruff==(\S+) ", text, re.MULTILINE)
+    lock.write_text(text.replace(f"ruff=={locked} ", "ruff==0.0.1 "), encoding="utf-8")
+    drifted = run(policy, cwd=repo, check=False)
+    assert drifted.returncode == 1
+    assert f"pin ruff {locked}, but requirements-dev.txt locks ruff 0.0.1" in drifted.stdout

@@ -1,4 +1,5 @@
-"""Repository rules that CI enforces even when a commit skipped the git hooks."""
+"""Repository rules, checked by the tests too: CI runs them even after a commit
+that skipped the git hooks with --no-verify."""
 
 import re
 import subprocess
@@ -28,4 +29,17 @@ def test_no_notebook_is_tracked():
         f"notebooks are tracked by git: {', '.join(notebooks)}. Convert each to a script "
         "(jupyter nbconvert --to script NAME.ipynb), commit the script and remove the "
         "notebook with: git rm --cached NAME.ipynb. README.md, 'No notebooks', says why."
+    )
+
+
+def test_ruff_hook_runs_the_ruff_of_the_dev_lock():
+    lock = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    locked = re.findall(r"^ruff==(\S+)", lock, re.MULTILINE)
+    hooked = set(re.findall(r"\bruff==([\w.]+)", hooks))
+    assert len(locked) == 1, "requirements-dev.txt must pin ruff exactly once"
+    assert hooked == set(locked), (
+        f"the ruff hooks in .pre-commit-config.yaml pin ruff {', '.join(sorted(hooked))}, "
+        f"but requirements-dev.txt locks ruff {locked[0]}; "
+        f"set both ruff hooks to ruff=={locked[0]} so commits and make lint agree"
     )
