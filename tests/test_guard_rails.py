@@ -15,7 +15,7 @@ import pytest
 import test_bake
 import yaml
 
-from conftest import BIN, CONTEXT, run
+from conftest import BIN, CONTEXT, TEMPLATE, run
 
 # The fast tier's bakes of every option combination, shared with test_bake.
 baked = test_bake.baked
@@ -69,6 +69,20 @@ def pre_commit_hooks(project: Path) -> list[dict]:
 def notebook_pattern(project: Path) -> re.Pattern:
     (hook,) = [h for h in pre_commit_hooks(project) if h["id"] == "no-notebooks"]
     return re.compile(hook["files"])
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_ci_files_depend_only_on_the_answers_the_variants_cover(ci):
+    """So the variants below stand for every combination that bakes a CI file."""
+    source = (TEMPLATE / "{{cookiecutter.project_slug}}" / CI_FILE[ci]).read_text(encoding="utf-8")
+    used = set(re.findall(r"cookiecutter\.(\w+)", source))
+    assert used == {"python_version", "framework"}
+    # The framework matters only as PyTorch or not.
+    uses_of_framework = re.findall(r"cookiecutter\.framework[^%}]*", source)
+    assert {use.strip() for use in uses_of_framework} == {'cookiecutter.framework == "pytorch"'}
+    covered = {(v["framework"] == "pytorch", v["python_version"]) for v in CI_VARIANTS}
+    assert {version for _, version in covered} == set(VERSIONS)
+    assert {is_pytorch for is_pytorch, _ in covered} == {True, False}
 
 
 @pytest.mark.parametrize("ci", ["github", "gitlab"])
