@@ -75,6 +75,7 @@ def expected_files(combo: dict) -> set[str]:
         "scripts/lock.sh",
         f"src/{module}/__init__.py",
         "tests/test_package.py",
+        "tests/test_policy.py",
     }
     backend = {
         "scikit-learn": "sklearn_backend.py",
