@@ -7,7 +7,9 @@ result, and the "no identity" case is the default.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -16,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cookiecutter.main import cookiecutter
+from filelock import FileLock
 from jinja2 import Environment
 
 TEMPLATE = Path(__file__).resolve().parents[1]
@@ -166,6 +170,35 @@ def set_up_project(tmp_path_factory):
             run(["make", "setup"], cwd=path)
             _set_up[framework] = SetUpProject(path, framework)
         return _set_up[framework]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def shared_bakes(tmp_path_factory, worker_id):
+    """Bake an option combination once for the whole test run, across workers.
+
+    The fast tier reads each combination from many tests, spread over xdist
+    workers; a lock per combination in a folder all workers share makes the
+    first worker that needs it bake it and the others reuse it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = (base if worker_id == "master" else base.parent) / "shared-bakes"
+    root.mkdir(exist_ok=True)
+
+    def get(key: str, answers: dict) -> Path:
+        out = root / key
+        with FileLock(str(root / f"{key}.lock")):
+            done = out / "done"
+            if not done.exists():
+                if out.exists():
+                    shutil.rmtree(out)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    project = cookiecutter(
+                        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(out)
+                    )
+                done.write_text(Path(project).name, encoding="utf-8")
+            return out / done.read_text(encoding="utf-8")
 
     return get
 
