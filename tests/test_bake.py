@@ -74,6 +74,7 @@ def expected_files(combo: dict) -> set[str]:
         "scripts/setup_venv.sh",
         "scripts/lock.sh",
         f"src/{module}/__init__.py",
+        f"src/{module}/envcheck.py",
         "tests/test_package.py",
     }
     backend = {
