@@ -45,6 +45,9 @@ def hermetic_git(tmp_path_factory):
             "PRE_COMMIT_HOME": saved.get(
                 "PRE_COMMIT_HOME", str(Path.home() / ".cache" / "pre-commit")
             ),
+            # PyTorch's CPU index cannot be reached here; torch's CPU wheel
+            # comes from pip's own configuration instead.
+            "TORCH_INDEX_URL": saved.get("TORCH_INDEX_URL", ""),
         }
     )
     for name in list(os.environ):

@@ -32,16 +32,25 @@ fail() {
     exit 1
 }
 
+new_enough() {
+    "$1" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$REQUIRED'.split('.'))))" 2>/dev/null
+}
+
 find_python() {
     local candidate
     for candidate in ${PYTHON:-} python3 "python$REQUIRED" python3.13 python3.12 python3.11 python; do
         command -v "$candidate" >/dev/null 2>&1 || continue
-        if "$candidate" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$REQUIRED'.split('.'))))" 2>/dev/null; then
+        if new_enough "$candidate"; then
             command -v "$candidate"
             return 0
         fi
     done
     return 1
+}
+
+# A venv whose interpreter was removed or is too old is rebuilt, not repaired.
+venv_usable() {
+    [ -x "$VENV/bin/python" ] && new_enough "$VENV/bin/python"
 }
 
 # What the venv was built from: the locks, the project's metadata and the
@@ -63,8 +72,7 @@ for lock in "${LOCKS[@]}"; do
     [ -f "$lock" ] || fail "$lock not found: restore it from git, or run \`make lock\`"
 done
 
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "" 2>/dev/null &&
-    [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] &&
+if venv_usable && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] &&
     "$VENV/bin/python" "$ENVCHECK" >/dev/null 2>&1; then
     install_git_hook
     echo "Up to date: $VENV matches ${LOCKS[*]}; nothing to do"
@@ -105,7 +113,7 @@ else
     remove_pkgs() { "$VENV/bin/python" -m pip uninstall --quiet --yes "$@"; }
 fi
 
-if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "" 2>/dev/null; then
+if ! venv_usable; then
     rm -rf "$VENV"
     # uv needs no pip inside the venv, and leaving it out saves seconds.
     if [ "$INSTALLER" = uv ]; then

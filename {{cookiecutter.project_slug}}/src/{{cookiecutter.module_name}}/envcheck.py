@@ -172,18 +172,22 @@ def marker_holds(marker: str, env: Mapping[str, str]) -> bool:
 
 def read_lock(path: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Canonical name -> pinned version of every lock entry that applies here."""
-    env = marker_environment() if env is None else env
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         reason = error.strerror or error
         raise LockError(f"{path}: cannot read the lock ({reason}); run `make lock`") from None
-    pins: dict[str, str] = {}
+    return parse_lock(text, str(path), env)
+
+
+def parse_lock(text: str, source: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The pins of a lock's text that apply in `env` (default: this interpreter)."""
+    env = marker_environment() if env is None else env
     # Join continuation lines, keeping the number of each entry's first line.
     entries: list[tuple[int, str]] = []
-    pending = ""
+    pending, start = "", 0
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        line = "" if raw.lstrip().startswith("#") else raw.split(" #", 1)[0].strip()
         if not pending:
             start = number
         pending += " " + line.rstrip("\\").strip()
@@ -191,21 +195,20 @@ def read_lock(path: Path, env: Mapping[str, str] | None = None) -> dict[str, str
             if pending.strip():
                 entries.append((start, pending.strip()))
             pending = ""
+    pins: dict[str, str] = {}
     for number, entry in entries:
         requirement = entry.split(" --hash", 1)[0].strip()
-        if requirement.startswith("-"):
-            continue
         match = _PIN.match(requirement)
         if not match:
             raise LockError(
-                f"{path}:{number}: {requirement!r} is not an exact pin (name==version); "
+                f"{source}:{number}: {requirement!r} is not an exact pin (name==version); "
                 "regenerate the lock with `make lock`"
             )
         marker = (match.group("marker") or "").strip()
         try:
             applies = not marker or marker_holds(marker, env)
         except ValueError as error:
-            raise LockError(f"{path}:{number}: {error}") from None
+            raise LockError(f"{source}:{number}: {error}") from None
         if applies:
             pins[canonical(match.group("name"))] = match.group("version")
     return pins
