@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import itertools
+import os
 import re
 import subprocess
 import sys
@@ -274,3 +275,22 @@ def test_setup_names_the_python_it_needs_when_none_is_found(cookies, tmp_path):
     needed = CONTEXT["python_version"][-1]
     assert done.stderr.startswith(f"ERROR: this project needs Python {needed} or newer")
     assert not (project / ".venv").exists()
+
+
+def test_lock_without_uv_says_how_to_get_one(cookies, tmp_path):
+    project = Path(cookies.bake(extra_context={"framework": "numpy"}).project_path)
+    before = (project / "requirements.txt").read_bytes()
+    missing = tmp_path / "no-uv-here"
+    done = subprocess.run(
+        ["bash", "scripts/lock.sh"],
+        cwd=project,
+        env={**os.environ, "UV": str(missing)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"ERROR: uv not found at {missing}: run `make setup` first, "
+        "or give one: make lock UV=/path/to/uv\n"
+    )
+    assert (project / "requirements.txt").read_bytes() == before

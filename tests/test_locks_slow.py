@@ -172,6 +172,23 @@ def test_uv_and_pip_install_the_same_versions(tmp_path):
 def test_make_lock_reproduces_the_committed_locks(tmp_path):
     project = fresh_project(tmp_path)
     before = {name: (project / name).read_bytes() for name in LOCKS}
+    files = sorted(p.name for p in project.iterdir())
     done = run(["make", "lock", f"UV={BIN / 'uv'}"], cwd=project)
     assert "Locked:" in done.stdout
     assert {name: (project / name).read_bytes() for name in LOCKS} == before
+    # Nothing half-made is left beside the locks.
+    assert sorted(p.name for p in project.iterdir()) == files
+
+
+@pytest.mark.xdist_group("numpy")
+def test_a_lock_that_cannot_be_made_leaves_the_old_one_in_place(tmp_path):
+    project = fresh_project(tmp_path)
+    source = project / "requirements.in"
+    source.write_text(source.read_text(encoding="utf-8") + "numpy>=99\n", encoding="utf-8")
+    before = (project / "requirements.txt").read_bytes()
+    files = sorted(p.name for p in project.iterdir())
+    done = run(["make", "lock", f"UV={BIN / 'uv'}"], cwd=project, check=False)
+    assert done.returncode != 0
+    assert "ERROR: could not lock requirements.in" in done.stderr
+    assert (project / "requirements.txt").read_bytes() == before
+    assert sorted(p.name for p in project.iterdir()) == files

@@ -74,11 +74,14 @@ lock() {
         cat "$work"
     } >"$work.new"
     mv "$work.new" "$name.txt"
+    rm -f "$work"
 }
 
 {% if cookiecutter.framework == "pytorch" -%}
 if [ -n "$TORCH_INDEX_URL" ]; then
-    lock requirements --extra-index-url "$TORCH_INDEX_URL"
+    # That index also mirrors some of torch's dependencies, at fewer versions:
+    # every index is searched for the best version, as pip does.
+    lock requirements --extra-index-url "$TORCH_INDEX_URL" --index-strategy unsafe-best-match
 else
     lock requirements
 fi

@@ -102,6 +102,9 @@ index_options=()
 {%- if cookiecutter.framework == "pytorch" %}
 if [ -n "$TORCH_INDEX_URL" ]; then
     index_options=(--extra-index-url "$TORCH_INDEX_URL")
+    # That index also mirrors some of torch's dependencies, at fewer versions:
+    # let uv, like pip, take each pinned file from whichever index has it.
+    export UV_INDEX_STRATEGY=${UV_INDEX_STRATEGY:-unsafe-best-match}
 fi
 {%- endif %}
 if [ "$INSTALLER" = uv ]; then
