@@ -75,6 +75,7 @@ def expected_files(combo: dict) -> set[str]:
         "scripts/lock.sh",
         f"src/{module}/__init__.py",
         f"src/{module}/envcheck.py",
+        "tests/test_envcheck.py",
         "tests/test_package.py",
     }
     backend = {
