@@ -22,6 +22,8 @@ VENV=${VENV:-.venv}
 REQUIRED="{{ cookiecutter.python_version }}"
 LOCKS=(requirements.txt requirements-dev.txt)
 STAMP="$VENV/.locks.sha256"
+# Run as a file in isolated mode (-I), so it works before the project is
+# installed and no module beside it can shadow the standard library.
 ENVCHECK="src/{{ cookiecutter.module_name }}/envcheck.py"
 {%- if cookiecutter.framework == "pytorch" %}
 TORCH_INDEX_URL=${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}
@@ -73,7 +75,7 @@ for lock in "${LOCKS[@]}"; do
 done
 
 if venv_usable && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] &&
-    "$VENV/bin/python" "$ENVCHECK" >/dev/null 2>&1; then
+    "$VENV/bin/python" -I "$ENVCHECK" >/dev/null 2>&1; then
     install_git_hook
     echo "Up to date: $VENV matches ${LOCKS[*]}; nothing to do"
     exit 0
@@ -133,7 +135,7 @@ install_pkgs --require-hashes --no-deps ${index_options[@]+"${index_options[@]}"
     -r requirements.txt -r requirements-dev.txt
 # Packages from an older lock, or installed by hand, go: the venv holds the
 # locks and nothing else.
-extras=$("$VENV/bin/python" "$ENVCHECK" --extras)
+extras=$("$VENV/bin/python" -I "$ENVCHECK" --extras)
 if [ -n "$extras" ]; then
     # shellcheck disable=SC2086 # one name per word
     remove_pkgs $extras
