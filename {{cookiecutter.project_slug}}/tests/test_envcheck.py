@@ -1,6 +1,21 @@
-"""The venv holds exactly what the locks pin, and the check can tell when not."""
+"""The locks are fresh, the venv holds exactly what they pin, and the check can tell."""
+
+import hashlib
+import re
+
+import pytest
 
 from {{ cookiecutter.module_name }} import envcheck
+
+
+@pytest.mark.parametrize("lock", envcheck.LOCKS)
+def test_each_lock_was_made_from_its_current_in_file(lock):
+    source = (envcheck.ROOT / lock).with_suffix(".in")
+    text = (envcheck.ROOT / lock).read_text(encoding="utf-8")
+    recorded = re.search(rf"^# {re.escape(source.name)} sha256: (\w+)$", text, re.MULTILINE)
+    assert recorded, f"{lock} records no digest of {source.name}: run `make lock`"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert recorded.group(1) == digest, f"{source.name} changed after {lock}: run `make lock`"
 
 
 def test_environment_matches_the_locks():
