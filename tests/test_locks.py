@@ -264,16 +264,24 @@ def test_setup_names_the_python_it_needs_when_none_is_found(cookies, tmp_path):
         pytest.skip("the test interpreter is as new as the newest supported Python")
     (bindir / "python3").symlink_to(old)
     (bindir / "dirname").symlink_to(run(["which", "dirname"], cwd=tmp_path).stdout.strip())
-    done = subprocess.run(
-        ["/bin/bash", "scripts/setup_venv.sh"],
-        cwd=project,
-        env={"PATH": str(bindir), "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1
+
+    def setup(**env):
+        return subprocess.run(
+            ["/bin/bash", "scripts/setup_venv.sh"],
+            cwd=project,
+            env={"PATH": str(bindir), "HOME": str(tmp_path), **env},
+            capture_output=True,
+            text=True,
+        )
+
     needed = CONTEXT["python_version"][-1]
+    done = setup()
+    assert done.returncode == 1
     assert done.stderr.startswith(f"ERROR: this project needs Python {needed} or newer")
+    # A Python named by hand that is too old is refused by name, not passed over.
+    done = setup(PYTHON=str(old))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"ERROR: PYTHON={old} is not Python {needed} or newer")
     assert not (project / ".venv").exists()
 
 

@@ -81,6 +81,9 @@ if venv_usable && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(fingerprint)" ] &&
     exit 0
 fi
 
+if [ -n "${PYTHON:-}" ] && ! new_enough "$PYTHON"; then
+    fail "PYTHON=$PYTHON is not Python $REQUIRED or newer (or does not run); point to one that is"
+fi
 if ! PY=$(find_python); then
     fail "this project needs Python $REQUIRED or newer, and none was found on PATH. Install it, or point to one: make setup PYTHON=/path/to/python$REQUIRED"
 fi
