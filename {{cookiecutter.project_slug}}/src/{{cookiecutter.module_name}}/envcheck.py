@@ -1,8 +1,9 @@
 """Compare the installed packages with the locks, and name every difference.
 
 `make check-env` runs this module; it exits 1 when the environment has
-drifted from requirements.txt and requirements-dev.txt.  Inference reuses
-`installed_versions` and `differences` to warn about a changed environment.
+drifted from requirements.txt and requirements-dev.txt.  Other commands,
+such as inference, can warn about a changed environment with
+`installed_versions` and `differences`.
 
 It needs the standard library only: it must work in an environment that is
 broken enough to need checking.
@@ -222,20 +223,31 @@ def locked_versions(paths: list[Path]) -> dict[str, str]:
     return pins
 
 
-def drift(paths: list[Path]) -> list[str]:
-    """Every difference between this environment and the locks."""
+def _compared(paths: list[Path]) -> tuple[dict[str, str], dict[str, str]]:
+    """The locks' pins, and what is installed less the unlocked installer tools."""
     expected = locked_versions(paths)
     installed = {
         name: version
         for name, version in installed_versions().items()
         if name not in INSTALLER_TOOLS or name in expected
     }
-    return differences(expected, installed)
+    return expected, installed
+
+
+def drift(paths: list[Path]) -> list[str]:
+    """Every difference between this environment and the locks."""
+    return differences(*_compared(paths))
+
+
+def unlocked(paths: list[Path]) -> list[str]:
+    """The installed packages that no lock names."""
+    expected, installed = _compared(paths)
+    return sorted(installed.keys() - expected.keys())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog=f"python -m {__package__}.envcheck",
+        prog="python -m {{ cookiecutter.module_name }}.envcheck",
         description="List every difference between the installed packages and the locks.",
     )
     parser.add_argument(
@@ -247,16 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = args.locks or [ROOT / name for name in LOCKS]
     try:
+        if args.extras:
+            for name in unlocked(paths):
+                print(name)
+            return 0
         found = drift(paths)
     except LockError as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 2
     names = ", ".join(path.name for path in paths)
-    if args.extras:
-        for line in found:
-            if line.startswith("extra: "):
-                print(line.split()[1].split("==")[0])
-        return 0
     if not found:
         print(f"OK: the environment matches {names}")
         return 0
