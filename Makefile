@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast test-slow lint demo bench lock-dev clean
+.PHONY: help venv test test-fast test-slow lint demo bench lock lock-dev clean
 
 help: ## List the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,27 @@ bench: venv ## Measure bake, set-up, training and test times; print a table, wri
 lock-dev: venv ## Regenerate requirements-dev.txt from requirements-dev.in
 	@$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 		--no-emit-index-url --no-emit-find-links requirements-dev.in -o requirements-dev.txt
+
+# The template's framework locks are made the way a user's project makes its
+# own: bake a project, run its scripts/lock.sh, copy the lock back.  The bake
+# uses the oldest supported Python, which a universal lock covers upwards.
+PROJECT := {{cookiecutter.project_slug}}
+FRAMEWORKS = $(shell $(BIN)/python -c "import json; print(*json.load(open('cookiecutter.json'))['framework'])")
+OLDEST_PYTHON = $(shell $(BIN)/python -c "import json; print(json.load(open('cookiecutter.json'))['python_version'][0])")
+LOCK_BUILD := build/locks
+
+lock: venv ## Refresh every framework's lock and the project's dev lock (UPGRADE=1: newest pins)
+	@rm -rf $(LOCK_BUILD)
+	@set -e; for framework in $(FRAMEWORKS); do \
+		out=$(LOCK_BUILD)/$$framework; mkdir -p $$out; \
+		$(BIN)/cookiecutter --no-input --output-dir $$out . framework=$$framework \
+			python_version=$(OLDEST_PYTHON) init_git=false ci=none; \
+		UV=$(abspath $(BIN)/uv) bash $$out/*/scripts/lock.sh; \
+		cp $$out/*/requirements.txt '$(PROJECT)/requirements/'$$framework.txt; \
+	done
+	@cp $(LOCK_BUILD)/$(firstword $(FRAMEWORKS))/*/requirements-dev.txt '$(PROJECT)/requirements-dev.txt'
+	@rm -rf $(LOCK_BUILD)
+	@echo "Locked: $(FRAMEWORKS) and the dev tools, in $(PROJECT)/"
 
 clean: ## Remove the venv, caches and demo output
 	@rm -rf $(VENV) build .ruff_cache .pytest_cache

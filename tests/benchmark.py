@@ -28,7 +28,7 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 FRAMEWORKS = ("scikit-learn", "pytorch", "tensorflow", "numpy")
 # The variable the generated scripts/setup_venv.sh reads to choose pip or uv.
-INSTALLER_VARIABLE = "SETUP_INSTALLER"
+INSTALLER_VARIABLE = "INSTALLER"
 STAGES = ("bake", "setup", "pipeline", "project-tests", "template-tests")
 
 # What the figures are compared with; shown, never enforced.

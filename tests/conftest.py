@@ -49,6 +49,10 @@ def hermetic_git(tmp_path_factory):
             "PRE_COMMIT_HOME": saved.get(
                 "PRE_COMMIT_HOME", str(Path.home() / ".cache" / "pre-commit")
             ),
+            # torch's CPU wheel comes from pip's own configuration (a mirror or
+            # a wheel folder), not from PyTorch's CPU index, which a test
+            # machine may not reach; set TORCH_INDEX_URL to test with it.
+            "TORCH_INDEX_URL": saved.get("TORCH_INDEX_URL", ""),
         }
     )
     for name in list(os.environ):

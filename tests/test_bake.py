@@ -67,6 +67,8 @@ def expected_files(combo: dict) -> set[str]:
         "scripts/setup_venv.sh",
         "scripts/lock.sh",
         f"src/{module}/__init__.py",
+        f"src/{module}/envcheck.py",
+        "tests/test_envcheck.py",
         "tests/test_package.py",
         "tests/test_policy.py",
     }
