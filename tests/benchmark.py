@@ -179,7 +179,8 @@ def project_figures(framework: str, stages: set[str], reps: int, work: Path) -> 
 
     def fresh_setup(installer: str) -> tuple[float, float]:
         shutil.rmtree(venv, ignore_errors=True)
-        env = {**os.environ, INSTALLER_VARIABLE: installer}
+        # The template's own uv, so the uv figure does not depend on the PATH.
+        env = {**os.environ, INSTALLER_VARIABLE: installer, "UV": str(BIN / "uv")}
         return measure(["make", "setup"], cwd=project, env=env)
 
     if "setup" in stages:
