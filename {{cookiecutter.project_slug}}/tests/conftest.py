@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULE = "{{ cookiecutter.module_name }}"
 # Small enough to keep the whole suite quick; the pipeline is the same.
 TINY = ("--set", "epochs=2", "--set", "hidden=8")
+# Settings a user's shell might have, which must not change any result.
+OTHER_SHELL = {"PYTHONHASHSEED": "random", "OMP_NUM_THREADS": "4"}
 
 
 def git(folder: Path, *args: str) -> str:
@@ -105,7 +107,8 @@ class Trained:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """One tiny model, trained once for the session by the real train command."""
     folder = make_workdir(tmp_path_factory.mktemp("trained") / "work")
-    done = command("train", *TINY, cwd=folder)
+    # A shell with other settings: the command must fix its own.
+    done = command("train", *TINY, cwd=folder, env=OTHER_SHELL)
     assert done.returncode == 0, done.stderr
     (manifest_path,) = (folder / "models").glob("*.json")
     return Trained(folder, manifest_path, done.stdout)

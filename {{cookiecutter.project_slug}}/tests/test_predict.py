@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import pickle
 import re
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.module_name }} import artifacts, backends, data
+from {{ cookiecutter.module_name }} import predict as predict_command
 
 from conftest import ROOT, command, files_in
 
@@ -58,6 +60,15 @@ def test_input_without_labels_gets_predictions_and_no_accuracy(trained, tmp_path
     assert re.fullmatch(r"row,prediction\n1,\d\n", output.read_text())
 
 
+@pytest.mark.parametrize("given", ["x.json", f"x{BACKEND.WEIGHTS_SUFFIX}", "x"])
+def test_model_can_be_named_by_manifest_weights_or_stem(given):
+    # Model names hold dots (lr0.01): only a known suffix may be replaced.
+    folder = Path("models") / "mlp-lr0.01-ep2"
+    args = argparse.Namespace(model=Path(f"{folder}-{given}"), models_dir=Path("models"))
+    found = predict_command.find_manifest(args, BACKEND.WEIGHTS_SUFFIX)
+    assert found == Path(f"{folder}-x.json")
+
+
 def assert_refused(done, *words: str, output: Path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
@@ -85,6 +96,17 @@ def test_bad_input_csv_is_refused_naming_file_line_and_column(trained, tmp_path,
     output = tmp_path / "out" / "predictions.csv"
     done = predict(trained, "--input", str(bad), "--output", str(output))
     assert_refused(done, str(bad), *words, output=output)
+
+
+def test_unwritable_output_is_refused_naming_it(trained, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    output = blocker / "predictions.csv"
+    done = predict(trained, "--output", str(output))
+    assert done.returncode == 1
+    assert f"cannot write {output}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert files_in(tmp_path) == ["a-file"]
 
 
 def test_tampered_weights_are_rejected(trained, tmp_path):

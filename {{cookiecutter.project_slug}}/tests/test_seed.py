@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from {{ cookiecutter.module_name }} import backends, data, seed
+from {{ cookiecutter.module_name }} import backends, data, provenance, seed
 
 BACKEND = backends.load()
 
@@ -43,8 +46,16 @@ def test_split_depends_only_on_the_seed():
     assert data.split(100, 8)[1].tolist() != test_a.tolist()
 
 
-def test_hash_seed_is_fixed_in_every_command(trained):
-    # The tests may run under any PYTHONHASHSEED; the commands fix their own.
-    python = trained.manifest["python"]
-    assert python["hash_seed"] == seed.HASH_SEED
-    assert isinstance(python["hash_probe"], int)
+def test_commands_fix_hash_seed_and_threads_whatever_the_shell_says(trained):
+    # The model was trained from a shell with PYTHONHASHSEED=random and 4 OpenMP threads.
+    manifest = trained.manifest
+    assert manifest["python"]["hash_seed"] == seed.HASH_SEED
+    assert manifest["threads"]["OMP_NUM_THREADS"] == str(manifest["config"]["threads"])
+    probe = subprocess.run(
+        [sys.executable, "-c", f"print(hash({provenance.HASH_PROBE!r}))"],
+        env={**os.environ, "PYTHONHASHSEED": seed.HASH_SEED},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert manifest["python"]["hash_probe"] == int(probe.stdout)

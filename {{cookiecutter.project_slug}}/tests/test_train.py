@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from {{ cookiecutter.module_name }} import artifacts, backends, provenance
 from conftest import MODULE, TINY, command, files_in, git
 
 BACKEND = backends.load()
+PROJECT = "{{ cookiecutter.project_slug }}"
 
 
 def test_training_refuses_dirty_tree(workdir):
@@ -62,6 +65,29 @@ def test_training_outside_git_says_so_and_records_no_commit(workdir):
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert manifest["git"]["commit"] is None
     assert manifest_path.stem.endswith("-nogit")
+
+
+def test_training_without_git_installed_says_so(workdir):
+    # Only the Python interpreter is reachable: no git on PATH.
+    done = command("train", *TINY, cwd=workdir, env={"PATH": ""})
+    assert done.returncode == 0, done.stderr
+    assert "git was not found, so the manifest records no commit" in done.stderr
+    assert [p.suffix for p in (workdir / "models").glob("*-nogit.*")] != []
+
+
+def test_console_script_behaves_like_the_module(workdir):
+    script = Path(sys.executable).with_name(f"{PROJECT}-train")
+    done = subprocess.run(
+        [script, "--set", "epochs=0"],
+        cwd=workdir,
+        env={**os.environ, "PYTHONHASHSEED": "random"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "epochs = 0: out of range" in done.stderr
+    assert files_in(workdir / "models") == []
 
 
 def test_manifest_is_complete_and_its_checksums_match_the_files(trained):

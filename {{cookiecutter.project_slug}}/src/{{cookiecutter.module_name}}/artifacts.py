@@ -102,7 +102,13 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> None:
     temporaries: dict[Path, Path] = {}
     try:
         for path, data in files.items():
-            temporaries[path] = _temporary_copy(path, data)
+            try:
+                temporaries[path] = _temporary_copy(path, data)
+            except OSError as error:
+                raise ProjectError(
+                    f"cannot write {path}: {error.strerror or error}; "
+                    f"check that {path.parent} is a writable folder with free space"
+                ) from None
         with _signals_held():
             for path, temporary in temporaries.items():
                 temporary.replace(path)
@@ -208,6 +214,8 @@ def read_weights(manifest_path: Path, manifest: Mapping[str, Any], suffix: str) 
             f"model file {path} not found (named by {manifest_path}); "
             "restore it, or retrain: make train"
         ) from None
+    except OSError as error:
+        raise ProjectError(f"model file {path} cannot be read: {error.strerror or error}") from None
     actual = sha256_bytes(data)
     expected = manifest["weights"]["sha256"]
     if actual != expected:

@@ -46,6 +46,8 @@ def read_verified(path: Path) -> bytes:
         raise ProjectError(
             f"data file {path} not found; restore it with: git checkout -- {path}"
         ) from None
+    except OSError as error:
+        raise ProjectError(f"data file {path} cannot be read: {error.strerror or error}") from None
     recorded = checksum_file(path)
     try:
         expected = recorded.read_text(encoding="utf-8").split()[0].lower()

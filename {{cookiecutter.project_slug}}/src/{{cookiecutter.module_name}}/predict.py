@@ -31,10 +31,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def find_manifest(args: argparse.Namespace) -> Path:
+def find_manifest(args: argparse.Namespace, backend_suffix: str) -> Path:
     if args.model is None:
         return artifacts.latest_manifest(args.models_dir)
-    return args.model.with_suffix(".json")
+    # Model names hold dots (lr0.01), so only a known suffix is replaced.
+    if args.model.suffix in (".json", backend_suffix):
+        return args.model.with_suffix(".json")
+    return args.model.with_name(args.model.name + ".json")
 
 
 def read_input(args: argparse.Namespace, manifest: dict, manifest_path: Path):
@@ -76,7 +79,7 @@ def warn_about_packages(manifest: dict, manifest_path: Path) -> None:
 def predict(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     backend = backends.load()
-    manifest_path = find_manifest(args)
+    manifest_path = find_manifest(args, backend.WEIGHTS_SUFFIX)
     manifest = artifacts.read_manifest(manifest_path)
     if manifest["framework"] != backend.FRAMEWORK:
         raise ProjectError(
