@@ -84,3 +84,4 @@ def test_missing_config_file_is_named(workdir):
     done = command("train", "--config", "configs/nope.toml", cwd=workdir)
     assert done.returncode == 1
     assert "config file configs/nope.toml not found" in done.stderr
+    assert files_in(workdir / "models") == []

@@ -31,6 +31,15 @@ def test_training_refuses_dirty_tree(workdir):
     assert files_in(workdir / "models") == []
 
 
+def test_repro_check_fails_when_training_fails(workdir):
+    (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
+    done = command("repro_check", *TINY, cwd=workdir)
+    assert done.returncode == 1
+    assert "uncommitted changes" in done.stderr
+    assert "run 1: training failed with exit code 1" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
 def test_allow_dirty_trains_and_records_it(workdir):
     (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
     done = command("train", *TINY, "--allow-dirty", cwd=workdir)
