@@ -148,8 +148,9 @@ def test_no_model_at_all_says_to_train_first(tmp_path):
         (lambda text: text[: len(text) // 2], ["is not valid JSON", "line"]),
         (lambda text: json.dumps(dict(json.loads(text), weights={})), ["'weights.file'"]),
         (lambda text: "[]", ["is not a JSON object"]),
+        (lambda text: json.dumps(dict(json.loads(text), config=[])), ["'config'", "dict"]),
     ],
-    ids=["truncated", "field-missing", "not-object"],
+    ids=["truncated", "field-missing", "not-object", "wrong-type"],
 )
 def test_corrupt_manifest_is_refused(trained, tmp_path, damage, words):
     model = trained.copy_to(tmp_path / "copy")

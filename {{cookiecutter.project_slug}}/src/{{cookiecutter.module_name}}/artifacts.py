@@ -40,6 +40,15 @@ REQUIRED_FIELDS = (
     "threads",
 )
 
+FIELD_TYPES = {
+    "framework": str,
+    "weights.sha256": str,
+    "config": dict,
+    "data.file": str,
+    "data.sha256": str,
+    "packages": dict,
+}
+
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -175,12 +184,18 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise ProjectError(f"manifest {path} is not a JSON object; retrain: make train")
     for name in REQUIRED_FIELDS:
         try:
-            _field(manifest, name)
+            value = _field(manifest, name)
         except KeyError:
             raise ProjectError(
                 f"manifest {path} lacks the field {name!r}; it was not written by this "
                 "project's train command or was edited; retrain: make train"
             ) from None
+        kind = FIELD_TYPES.get(name)
+        if kind is not None and not isinstance(value, kind):
+            raise ProjectError(
+                f"manifest {path}: the field {name!r} should be a {kind.__name__}, "
+                f"not {value!r}; retrain: make train"
+            )
     if manifest["format"] != MANIFEST_FORMAT:
         raise ProjectError(
             f"manifest {path} has format {manifest['format']!r}; this project reads "

@@ -58,7 +58,7 @@ def read_input(args: argparse.Namespace, manifest: dict, manifest_path: Path):
             "differs from the manifest's); pass the rows to predict with --input CSV"
         )
     x, y = data.arrays(data.parse_csv(raw, str(path), need_labels=True))
-    _, test_rows = data.split(len(y), manifest["seed"])
+    _, test_rows = data.split(len(y), manifest["config"]["seed"])
     return x[test_rows], y[test_rows]
 
 

@@ -22,7 +22,9 @@ HYPERPARAMETERS = MLP_HYPERPARAMETERS
 
 def prepare_environment() -> dict[str, str]:
     return {
-        "TF_CPP_MIN_LOG_LEVEL": "2",  # keep TensorFlow's start-up notices out of the output
+        # TensorFlow's C++ log lines (start-up notices, version chatter) would bury the
+        # progress; real failures still arrive as Python exceptions.
+        "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_DETERMINISTIC_OPS": "1",
         # oneDNN picks kernels by CPU model; without it the bits do not depend on the CPU.
         "TF_ENABLE_ONEDNN_OPTS": "0",
