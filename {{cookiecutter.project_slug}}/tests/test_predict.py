@@ -42,12 +42,19 @@ def test_predictions_are_identical_across_processes_and_show_accuracy(trained, t
     assert int(match.group(3)) == trained.manifest["data"]["test_rows"]
 
 
-def test_newest_model_is_used_by_default(trained, tmp_path):
+def test_default_model_is_the_newest_and_package_drift_is_listed(trained, tmp_path):
     model = trained.copy_to(tmp_path / "copy")
+    manifest = model.manifest
+    manifest["packages"]["numpy"] = "0.0.1"
+    manifest["packages"]["left-pad"] = "1.0"
+    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     done = command("predict", cwd=model.folder)
     assert done.returncode == 0, done.stderr
     assert model.weights_path.name in done.stdout
     assert files_in(model.folder / "predictions") == [f"{model.manifest_path.stem}.csv"]
+    assert "installed packages differ" in done.stderr
+    assert re.search(r"numpy is \S+, expected 0\.0\.1", done.stderr)
+    assert "left-pad 1.0 is missing" in done.stderr
 
 
 def test_input_without_labels_gets_predictions_and_no_accuracy(trained, tmp_path):
@@ -104,7 +111,7 @@ def test_unwritable_output_is_refused_naming_it(trained, tmp_path):
     output = blocker / "predictions.csv"
     done = predict(trained, "--output", str(output))
     assert done.returncode == 1
-    assert f"cannot write {output}" in done.stderr
+    assert f"cannot write into {blocker}: it is not a writable folder" in done.stderr
     assert "Traceback" not in done.stderr
     assert files_in(tmp_path) == ["a-file"]
 
@@ -160,19 +167,6 @@ def test_corrupt_manifest_is_refused(trained, tmp_path, damage, words):
     assert_refused(done, f"manifest {model.manifest_path}", *words, output=output)
 
 
-def test_package_differences_are_warned_about_one_by_one(trained, tmp_path):
-    model = trained.copy_to(tmp_path / "copy")
-    manifest = model.manifest
-    manifest["packages"]["numpy"] = "0.0.1"
-    manifest["packages"]["left-pad"] = "1.0"
-    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    done = predict(model, "--output", str(tmp_path / "p.csv"))
-    assert done.returncode == 0, done.stderr
-    assert "installed packages differ" in done.stderr
-    assert re.search(r"numpy is \S+, expected 0\.0\.1", done.stderr)
-    assert "left-pad 1.0 is missing" in done.stderr
-
-
 class RunsCode:
     """Unpickling this object would create a marker file."""
 
@@ -194,7 +188,16 @@ def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
     model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     output = tmp_path / "out" / "p.csv"
     done = predict(model, "--output", str(output))
-    assert_refused(done, f"model file {model.weights_path} cannot be loaded as", output=output)
+    words = f"model file {model.weights_path} is not a {BACKEND.WEIGHTS_FORMAT} file"
+    assert_refused(done, words, output=output)
+    assert not marker.exists()
+
+
+def test_backend_loader_refuses_a_pickle_without_running_it(trained, tmp_path):
+    # The loader is a second line of defence behind the format check.
+    marker = tmp_path / "marker"
+    with pytest.raises(ValueError, match="not a"):
+        BACKEND.from_bytes(pickle.dumps(RunsCode(marker)), trained.manifest["config"], 64, 10)
     assert not marker.exists()
 
 

@@ -97,6 +97,15 @@ def test_console_script_behaves_like_the_module(workdir):
     assert files_in(workdir / "models") == []
 
 
+def test_unwritable_models_folder_is_refused_before_training(workdir):
+    (workdir / "a-file").write_text("", encoding="utf-8")
+    done = command("train", "--models-dir", "a-file/models", cwd=workdir)
+    assert done.returncode == 1
+    assert "cannot write into a-file/models: a-file is not a writable folder" in done.stderr
+    assert "epoch" not in done.stdout
+    assert files_in(workdir / "models") == []
+
+
 def test_manifest_is_complete_and_its_checksums_match_the_files(trained):
     manifest = trained.manifest
     for field in artifacts.REQUIRED_FIELDS:

@@ -242,6 +242,35 @@ def read_weights(manifest_path: Path, manifest: Mapping[str, Any], suffix: str) 
     return data
 
 
+# How each weights format begins: a check that needs no framework.
+_SAFETENSORS_HEADER_SIZE = 8
+
+
+def check_format(data: bytes, weights_format: str, path: Path) -> None:
+    """Refuse, before any framework is loaded, a file that is not in the expected format."""
+    if weights_format == "safetensors":
+        size = int.from_bytes(data[:_SAFETENSORS_HEADER_SIZE], "little")
+        start = data[_SAFETENSORS_HEADER_SIZE : _SAFETENSORS_HEADER_SIZE + 1]
+        valid = len(data) > _SAFETENSORS_HEADER_SIZE and size < len(data) and start == b"{"
+    else:  # skops files are zip archives
+        valid = data[:4] == b"PK\x03\x04"
+    if not valid:
+        raise ProjectError(
+            f"model file {path} is not a {weights_format} file (pickles and other formats "
+            "that can run code are never loaded); retrain: make train"
+        )
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse early, before any work, an output folder that cannot be written into."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        culprit = "it" if existing == folder else str(existing)
+        raise ProjectError(f"cannot write into {folder}: {culprit} is not a writable folder")
+
+
 def latest_manifest(models: Path) -> Path:
     """The manifest of the most recently trained model in a folder."""
     candidates = sorted(models.glob("*.json"))

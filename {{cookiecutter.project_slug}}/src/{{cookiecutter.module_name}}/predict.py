@@ -88,13 +88,14 @@ def predict(argv: Sequence[str]) -> int:
         )
     settings = config.schema(backend.HYPERPARAMETERS)
     cfg = config.check(manifest["config"], settings, f"manifest {manifest_path}: config")
+    output = args.output or Path("predictions") / f"{manifest_path.stem}.csv"
+    artifacts.check_writable(output.parent)
     seed.prepare_process(cfg["threads"], backend)
     weights = artifacts.read_weights(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
     weights_file = artifacts.weights_path(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
+    artifacts.check_format(weights, backend.WEIGHTS_FORMAT, weights_file)
     warn_about_packages(manifest, manifest_path)
     x, y = read_input(args, manifest, manifest_path)
-    if x.shape[1] != len(data.FEATURES):
-        raise ProjectError(f"expected {len(data.FEATURES)} feature columns, got {x.shape[1]}")
 
     seed.seed_everything(cfg["seed"], cfg["threads"], backend)
     try:
@@ -106,7 +107,6 @@ def predict(argv: Sequence[str]) -> int:
         ) from None
     predictions = backend.predict(model, x)
 
-    output = args.output or Path("predictions") / f"{manifest_path.stem}.csv"
     lines = ["row,prediction"] + [f"{row},{int(p)}" for row, p in enumerate(predictions, 1)]
     content = ("\n".join(lines) + "\n").encode("utf-8")
     artifacts.write_files_atomically({output: content})

@@ -60,6 +60,7 @@ def train(argv: Sequence[str]) -> int:
     backend = backends.load()
     settings = config.schema(backend.HYPERPARAMETERS)
     cfg, overrides = config.load(args.config, args.overrides, settings)
+    artifacts.check_writable(args.models_dir)
     threads = seed.prepare_process(cfg["threads"], backend)
     state = check_git(args.allow_dirty)
     raw = data.read_verified(args.data)
