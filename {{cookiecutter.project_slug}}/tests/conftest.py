@@ -1,4 +1,4 @@
-"""Shared helpers: a throwaway copy of the project in git, and a tiny trained model.
+"""What the tests share: a throwaway copy of the project in git, and a tiny trained model.
 
 The tests never write into the project itself: each command runs in a
 temporary folder holding a copy of configs/ and data/, committed to its own
@@ -105,7 +105,7 @@ class Trained:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    """One tiny model, trained once for the session by the real train command."""
+    """One tiny model, trained once per test run by the real train command."""
     folder = make_workdir(tmp_path_factory.mktemp("trained") / "work")
     # A shell with other settings: the command must fix its own.
     done = command("train", *TINY, cwd=folder, env=OTHER_SHELL)
