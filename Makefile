@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast test-slow lint demo lock-dev clean
+.PHONY: help venv test test-fast test-slow lint bench demo lock-dev clean
 
 help: ## List the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,8 +29,11 @@ test-slow: venv ## Run the slow tier: real venvs, real training
 	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m slow
 
 lint: venv ## Lint and format-check the template's own code
-	@$(BIN)/ruff check hooks tests
-	@$(BIN)/ruff format --check hooks tests
+	@$(BIN)/ruff check hooks tests benchmarks
+	@$(BIN)/ruff format --check hooks tests benchmarks
+
+bench: venv ## Time each framework's train, predict, repro-check and tests (FRAMEWORKS="numpy")
+	@$(BIN)/python benchmarks/pipeline.py $(FRAMEWORKS)
 
 demo: venv ## Bake the default project into build/ and prove it reproduces
 	@rm -rf build/digits-classifier
