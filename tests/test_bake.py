@@ -52,6 +52,7 @@ def expected_files(combo: dict) -> set[str]:
     module = "digits_classifier"
     files = {
         ".cookiecutter.json",
+        ".gitattributes",
         ".gitignore",
         ".pre-commit-config.yaml",
         "Makefile",
@@ -62,15 +63,37 @@ def expected_files(combo: dict) -> set[str]:
         "requirements-dev.in",
         "requirements-dev.txt",
         "configs/train.toml",
-        "data/.gitkeep",
+        "data/README.md",
+        "data/digits.csv",
+        "data/digits.csv.sha256",
         "models/.gitkeep",
         "scripts/setup_venv.sh",
         "scripts/lock.sh",
         f"src/{module}/__init__.py",
-        f"src/{module}/envcheck.py",
+        *(
+            f"src/{module}/{name}.py"
+            for name in [
+                "artifacts",
+                "config",
+                "data",
+                "envcheck",
+                "errors",
+                "predict",
+                "provenance",
+                "repro_check",
+                "seed",
+                "train",
+            ]
+        ),
+        f"src/{module}/backends/__init__.py",
+        "tests/conftest.py",
+        "tests/test_config.py",
         "tests/test_envcheck.py",
         "tests/test_package.py",
         "tests/test_policy.py",
+        "tests/test_predict.py",
+        "tests/test_seed.py",
+        "tests/test_train.py",
     }
     backend = {
         "scikit-learn": "sklearn_backend.py",

@@ -1,0 +1,135 @@
+"""The training configuration: configs/train.toml plus ``--set key=value`` overrides.
+
+Every key is declared with its type and range: the shared keys here, the
+model's hyperparameters in the backend.  A file or override with an unknown
+key, a wrong type or a value out of range is refused with one line that
+names the key and lists what is valid.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ProjectError
+
+DEFAULT_CONFIG = Path("configs/train.toml")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its type, its inclusive range, and its label in file names."""
+
+    kind: type
+    minimum: float
+    maximum: float
+    label: str
+    help: str
+
+    def describe(self) -> str:
+        if self.kind is int:
+            return f"a whole number from {self.minimum} to {self.maximum}"
+        return f"a number from {self.minimum:g} to {self.maximum:g}"
+
+    def check(self, value: Any) -> Any:
+        """Return the value in its declared type, or raise ValueError saying what is allowed."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"use {self.describe()}")
+        if self.kind is int and not isinstance(value, int):
+            raise ValueError(f"use {self.describe()} (no decimal point)")
+        value = self.kind(value)
+        if math.isnan(value) or not self.minimum <= value <= self.maximum:
+            raise ValueError(f"out of range: use {self.describe()}")
+        return value
+
+
+# The keys every project has, whatever its framework.
+SHARED: dict[str, Setting] = {
+    "threads": Setting(int, 1, 256, "t", "CPU threads for BLAS, OpenMP and the framework"),
+    "seed": Setting(int, 0, 2**32 - 1, "seed", "the seed of every random generator"),
+}
+
+
+def schema(hyperparameters: Mapping[str, Setting]) -> dict[str, Setting]:
+    """All valid keys: the model's hyperparameters, then the shared keys."""
+    return {**hyperparameters, **SHARED}
+
+
+def _valid_keys(settings: Mapping[str, Setting]) -> str:
+    return ", ".join(sorted(settings))
+
+
+def _parse_value(raw: str) -> Any:
+    """Read an override's value as TOML would (42, 0.01, true), else as text."""
+    try:
+        return tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def check(values: Mapping[str, Any], settings: Mapping[str, Setting], source: str) -> dict:
+    """Check a complete set of values; ``source`` names where they came from."""
+    unknown = sorted(set(values) - set(settings))
+    if unknown:
+        raise ProjectError(
+            f"{source}: unknown key {unknown[0]!r}; valid keys: {_valid_keys(settings)}"
+        )
+    missing = [key for key in settings if key not in values]
+    if missing:
+        raise ProjectError(
+            f"{source}: missing key {missing[0]!r} ({settings[missing[0]].help}); "
+            f"valid keys: {_valid_keys(settings)}"
+        )
+    checked = {}
+    for key, setting in settings.items():
+        try:
+            checked[key] = setting.check(values[key])
+        except ValueError as problem:
+            raise ProjectError(f"{source}: {key} = {values[key]!r}: {problem}") from None
+    return checked
+
+
+def load(
+    path: Path, overrides: Sequence[str], settings: Mapping[str, Setting]
+) -> tuple[dict, dict]:
+    """Read and check the config file, then apply and check the overrides.
+
+    Returns the full config and the overrides alone (both go into the manifest).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(
+            f"config file {path} not found; run from the project folder, or pass --config PATH"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProjectError(f"config file {path} cannot be read: {error}") from None
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProjectError(f"config file {path} is not valid TOML: {error}") from None
+    config = check(values, settings, f"config file {path}")
+
+    changes: dict[str, Any] = {}
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ProjectError(
+                f"--set {override!r}: use KEY=VALUE, for example --set epochs=5; "
+                f"valid keys: {_valid_keys(settings)}"
+            )
+        if key not in settings:
+            raise ProjectError(
+                f"--set {override!r}: unknown key {key!r}; valid keys: {_valid_keys(settings)}"
+            )
+        value = _parse_value(raw.strip())
+        try:
+            changes[key] = settings[key].check(value)
+        except ValueError as problem:
+            raise ProjectError(f"--set {override!r}: {key} = {value!r}: {problem}") from None
+    return {**config, **changes}, changes

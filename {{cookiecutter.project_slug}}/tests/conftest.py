@@ -1,0 +1,114 @@
+"""What the tests share: a throwaway copy of the project in git, and a tiny trained model.
+
+The tests never write into the project itself: each command runs in a
+temporary folder holding a copy of configs/ and data/, committed to its own
+git repository, with the installed package doing the work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = "{{ cookiecutter.module_name }}"
+# Small enough to keep the whole suite quick; the pipeline is the same.
+TINY = ("--set", "epochs=2", "--set", "hidden=8")
+# Settings a user's shell might have, which must not change any result.
+OTHER_SHELL = {"PYTHONHASHSEED": "random", "OMP_NUM_THREADS": "4"}
+
+
+def git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.org",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def command(name: str, *args: str, cwd: Path, env: dict | None = None, **popen):
+    """Run one of the project's commands (train, predict, repro_check) in a fresh process."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", f"{MODULE}.{name}", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        **popen,
+    )
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file under a folder, hidden and temporary ones included."""
+    if not folder.exists():
+        return []
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def make_workdir(folder: Path) -> Path:
+    """A committed git repository holding a copy of the config and the data."""
+    folder.mkdir(parents=True)
+    shutil.copytree(ROOT / "configs", folder / "configs")
+    shutil.copytree(ROOT / "data", folder / "data")
+    git(folder, "init", "--quiet")
+    git(folder, "add", "--all")
+    git(folder, "commit", "--quiet", "--no-verify", "--message", "Start")
+    return folder
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return make_workdir(tmp_path / "work")
+
+
+@dataclass(frozen=True)
+class Trained:
+    folder: Path
+    manifest_path: Path
+    output: str
+
+    @property
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    @property
+    def weights_path(self) -> Path:
+        return self.manifest_path.with_name(self.manifest["weights"]["file"])
+
+    def copy_to(self, folder: Path) -> Trained:
+        """A copy that a test may damage; the shared model stays intact."""
+        shutil.copytree(self.folder, folder, ignore=shutil.ignore_patterns(".git"))
+        return Trained(folder, folder / self.manifest_path.relative_to(self.folder), self.output)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """One tiny model, trained once per test run by the real train command."""
+    folder = make_workdir(tmp_path_factory.mktemp("trained") / "work")
+    # A shell with other settings: the command must fix its own.
+    done = command("train", *TINY, cwd=folder, env=OTHER_SHELL)
+    assert done.returncode == 0, done.stderr
+    (manifest_path,) = (folder / "models").glob("*.json")
+    return Trained(folder, manifest_path, done.stdout)

@@ -1,0 +1,221 @@
+"""Prediction: checks the model, reads input strictly, writes whole files, runs no code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.module_name }} import artifacts, backends, data
+from {{ cookiecutter.module_name }} import predict as predict_command
+
+from conftest import ROOT, command, files_in
+
+BACKEND = backends.load()
+HEADER = ",".join([*data.FEATURES, data.LABEL])
+ROW = ",".join(["0"] * len(data.FEATURES) + ["3"])
+
+
+def predict(model, *args: str):
+    return command("predict", "--model", str(model.manifest_path), *args, cwd=model.folder)
+
+
+def test_predictions_are_identical_across_processes_and_show_accuracy(trained, tmp_path):
+    outputs = []
+    for run in ("a", "b"):
+        output = tmp_path / f"{run}.csv"
+        done = predict(trained, "--output", str(output))
+        assert done.returncode == 0, done.stderr
+        assert f"sha256 {artifacts.sha256_file(output)}" in done.stdout
+        outputs.append(output.read_bytes())
+    assert outputs[0] == outputs[1]
+    lines = outputs[0].decode().splitlines()
+    assert lines[0] == "row,prediction"
+    assert len(lines) - 1 == trained.manifest["data"]["test_rows"]
+    # The default input is the labelled test split, so the accuracy is shown.
+    match = re.search(r"accuracy (\d\.\d+) \((\d+)/(\d+) rows\)", done.stdout)
+    assert match, done.stdout
+    assert int(match.group(3)) == trained.manifest["data"]["test_rows"]
+
+
+def test_default_model_is_the_newest_and_package_drift_is_listed(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    manifest = model.manifest
+    manifest["packages"]["numpy"] = "0.0.1"
+    manifest["packages"]["left-pad"] = "1.0"
+    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    done = command("predict", cwd=model.folder)
+    assert done.returncode == 0, done.stderr
+    assert model.weights_path.name in done.stdout
+    assert files_in(model.folder / "predictions") == [f"{model.manifest_path.stem}.csv"]
+    assert "installed packages differ" in done.stderr
+    assert re.search(r"numpy is \S+, expected 0\.0\.1", done.stderr)
+    assert "left-pad 1.0 is missing" in done.stderr
+
+
+def test_input_without_labels_gets_predictions_and_no_accuracy(trained, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(",".join(data.FEATURES) + "\n" + ",".join(["5"] * 64) + "\n")
+    output = tmp_path / "out.csv"
+    done = predict(trained, "--input", str(rows), "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert "accuracy" not in done.stdout
+    assert re.fullmatch(r"row,prediction\n1,\d\n", output.read_text())
+
+
+@pytest.mark.parametrize("given", ["x.json", f"x{BACKEND.WEIGHTS_SUFFIX}", "x"])
+def test_model_can_be_named_by_manifest_weights_or_stem(given):
+    # Model names hold dots (lr0.01): only a known suffix may be replaced.
+    folder = Path("models") / "mlp-lr0.01-ep2"
+    args = argparse.Namespace(model=Path(f"{folder}-{given}"), models_dir=Path("models"))
+    found = predict_command.find_manifest(args, BACKEND.WEIGHTS_SUFFIX)
+    assert found == Path(f"{folder}-x.json")
+
+
+def assert_refused(done, *words: str, output: Path):
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in done.stderr
+    assert files_in(output.parent) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (HEADER + "\n" + ROW + ",7\n", ["line 2: 66 columns, but the header has 65"]),
+        (HEADER + "\n" + ROW.replace("0", "x", 1) + "\n", ["line 2, column 1 (pixel_0)", "'x'"]),
+        (HEADER + "\n" + ROW + "\n" + ROW.replace("0", "nan", 1) + "\n", ["line 3, column 1"]),
+        (HEADER + "\n" + ROW[:-1] + "12\n", ["line 2, column 65 (label)", "'12'"]),
+        (HEADER + "\n", ["no data rows"]),
+        ("", ["the file is empty"]),
+        (HEADER.replace("pixel_5", "pixel5") + "\n" + ROW + "\n", ["line 1, column 6", "pixel_5"]),
+    ],
+    ids=["columns", "text", "nan", "label", "no-rows", "empty", "header"],
+)
+def test_bad_input_csv_is_refused_naming_file_line_and_column(trained, tmp_path, content, words):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content, encoding="utf-8")
+    output = tmp_path / "out" / "predictions.csv"
+    done = predict(trained, "--input", str(bad), "--output", str(output))
+    assert_refused(done, str(bad), *words, output=output)
+
+
+def test_unwritable_output_is_refused_naming_it(trained, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    output = blocker / "predictions.csv"
+    done = predict(trained, "--output", str(output))
+    assert done.returncode == 1
+    assert f"cannot write into {blocker}: it is not a writable folder" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert files_in(tmp_path) == ["a-file"]
+
+
+def test_tampered_weights_are_rejected(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    weights = bytearray(model.weights_path.read_bytes())
+    weights[len(weights) // 2] ^= 0xFF
+    model.weights_path.write_bytes(bytes(weights))
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(
+        done, f"model file {model.weights_path}", "does not match its manifest", output=output
+    )
+
+
+def test_missing_model_file_is_named(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    model.weights_path.unlink()
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(done, f"model file {model.weights_path} not found", output=output)
+
+
+def test_missing_manifest_is_named(trained, tmp_path):
+    output = tmp_path / "out" / "p.csv"
+    missing = trained.folder / "models" / "no-such-model.json"
+    done = command("predict", "--model", str(missing), "--output", str(output), cwd=trained.folder)
+    assert_refused(done, f"manifest {missing} not found", output=output)
+
+
+def test_no_model_at_all_says_to_train_first(tmp_path):
+    output = tmp_path / "out" / "p.csv"
+    done = command("predict", "--output", str(output), cwd=tmp_path)
+    assert_refused(done, "no model in models/", "make train", output=output)
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda text: text[: len(text) // 2], ["is not valid JSON", "line"]),
+        (lambda text: json.dumps(dict(json.loads(text), weights={})), ["'weights.file'"]),
+        (lambda text: "[]", ["is not a JSON object"]),
+        (lambda text: json.dumps(dict(json.loads(text), config=[])), ["'config'", "dict"]),
+    ],
+    ids=["truncated", "field-missing", "not-object", "wrong-type"],
+)
+def test_corrupt_manifest_is_refused(trained, tmp_path, damage, words):
+    model = trained.copy_to(tmp_path / "copy")
+    model.manifest_path.write_text(damage(model.manifest_path.read_text()), encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(done, f"manifest {model.manifest_path}", *words, output=output)
+
+
+class RunsCode:
+    """Unpickling this object would create a marker file."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
+    # Even with a manifest that vouches for it, a pickle is never unpickled.
+    model = trained.copy_to(tmp_path / "copy")
+    marker = tmp_path / "marker"
+    payload = pickle.dumps(RunsCode(marker))
+    model.weights_path.write_bytes(payload)
+    manifest = model.manifest
+    manifest["weights"]["sha256"] = artifacts.sha256_bytes(payload)
+    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    words = f"model file {model.weights_path} is not a {BACKEND.WEIGHTS_FORMAT} file"
+    assert_refused(done, words, output=output)
+    assert not marker.exists()
+
+
+def test_backend_loader_refuses_a_pickle_without_running_it(trained, tmp_path):
+    # The loader is a second line of defence behind the format check.
+    marker = tmp_path / "marker"
+    with pytest.raises(ValueError, match="not a"):
+        BACKEND.from_bytes(pickle.dumps(RunsCode(marker)), trained.manifest["config"], 64, 10)
+    assert not marker.exists()
+
+
+def test_weights_file_named_outside_the_models_folder_is_refused(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    manifest = model.manifest
+    manifest["weights"]["file"] = "../../evil.pkl"
+    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(done, "weights.file '../../evil.pkl'", output=output)
+
+
+def test_no_source_file_loads_pickle_or_joblib():
+    forbidden = re.compile(r"\bimport (c?pickle|joblib)\b|torch\.load\(|trusted=True|allow_pickle")
+    offenders = [
+        path.name
+        for path in (ROOT / "src").rglob("*.py")
+        if forbidden.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -1,0 +1,61 @@
+"""The same seed gives the same draws from random, numpy and the framework; 0 is a seed."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from {{ cookiecutter.module_name }} import backends, data, provenance, seed
+
+BACKEND = backends.load()
+
+
+def draws(seed_value: int) -> dict[str, list[float]]:
+    rng, _ = seed.seed_everything(seed_value, 1, BACKEND)
+    return {
+        "random": [random.random() for _ in range(3)],
+        "numpy": np.random.random(3).tolist(),
+        "generator": rng.random(3).tolist(),
+        "framework": BACKEND.random_draws(3),
+    }
+
+
+@pytest.mark.parametrize("seed_value", [0, 42, 2**32 - 1])
+def test_same_seed_gives_same_draws_from_every_generator(seed_value):
+    assert draws(seed_value) == draws(seed_value)
+
+
+def test_seed_zero_is_a_seed_not_a_missing_value():
+    zero, one = draws(0), draws(1)
+    for source in zero:
+        assert zero[source] != one[source], source
+
+
+def test_split_depends_only_on_the_seed():
+    train_a, test_a = data.split(100, 7)
+    train_b, test_b = data.split(100, 7)
+    assert train_a.tolist() == train_b.tolist()
+    assert test_a.tolist() == test_b.tolist()
+    assert sorted([*train_a, *test_a]) == list(range(100))
+    assert len(test_a) == 25
+    assert data.split(100, 8)[1].tolist() != test_a.tolist()
+
+
+def test_commands_fix_hash_seed_and_threads_whatever_the_shell_says(trained):
+    # The model was trained from a shell with PYTHONHASHSEED=random and 4 OpenMP threads.
+    manifest = trained.manifest
+    assert manifest["python"]["hash_seed"] == seed.HASH_SEED
+    assert manifest["threads"]["OMP_NUM_THREADS"] == str(manifest["config"]["threads"])
+    probe = subprocess.run(
+        [sys.executable, "-c", f"print(hash({provenance.HASH_PROBE!r}))"],
+        env={**os.environ, "PYTHONHASHSEED": seed.HASH_SEED},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert manifest["python"]["hash_probe"] == int(probe.stdout)

@@ -1,0 +1,179 @@
+"""Training: refuses a dirty tree, records where the model came from, never half-writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.module_name }} import artifacts, backends, provenance
+
+from conftest import MODULE, TINY, command, files_in, git
+
+BACKEND = backends.load()
+PROJECT = "{{ cookiecutter.project_slug }}"
+
+
+def test_training_refuses_dirty_tree(workdir):
+    config = workdir / "configs" / "train.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    done = command("train", *TINY, cwd=workdir)
+    assert done.returncode == 1
+    assert "uncommitted changes" in done.stderr
+    assert "configs/train.toml" in done.stderr
+    assert "--allow-dirty" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
+def test_repro_check_fails_when_training_fails(workdir):
+    (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
+    done = command("repro_check", *TINY, cwd=workdir)
+    assert done.returncode == 1
+    assert "uncommitted changes" in done.stderr
+    assert "run 1: training failed with exit code 1" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
+def test_allow_dirty_trains_and_records_it(workdir):
+    (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
+    done = command("train", *TINY, "--allow-dirty", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    (manifest_path,) = (workdir / "models").glob("*.json")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["git"]["dirty"] is True
+    assert manifest["git"]["allow_dirty"] is True
+    assert "?? notes.txt" in manifest["git"]["changes"]
+    assert manifest_path.stem.endswith("-dirty")
+
+
+def test_outputs_in_models_and_predictions_do_not_make_the_tree_dirty(workdir):
+    for output in ("models/old.json", "predictions/old.csv"):
+        (workdir / output).parent.mkdir()
+        (workdir / output).write_text("{}", encoding="utf-8")
+    state = provenance.git_state(workdir)
+    assert state.commit == git(workdir, "rev-parse", "HEAD")
+    assert state.dirty is False
+    (workdir / "data" / "extra.csv").write_text("", encoding="utf-8")
+    assert provenance.git_state(workdir).changes == ["?? data/extra.csv"]
+
+
+def test_training_outside_git_says_so_and_records_no_commit(workdir):
+    import shutil
+
+    shutil.rmtree(workdir / ".git")
+    done = command("train", *TINY, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert "not in a git repository" in done.stderr
+    (manifest_path,) = (workdir / "models").glob("*.json")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["git"]["commit"] is None
+    assert manifest_path.stem.endswith("-nogit")
+
+
+def test_without_git_installed_no_commit_is_recorded(workdir, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    state = provenance.git_state(workdir)
+    assert (state.commit, state.dirty, state.note) == (None, None, "git was not found")
+
+
+def test_console_script_behaves_like_the_module(workdir):
+    script = Path(sys.executable).with_name(f"{PROJECT}-train")
+    done = subprocess.run(
+        [script, "--set", "epochs=0"],
+        cwd=workdir,
+        env={**os.environ, "PYTHONHASHSEED": "random"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "epochs = 0: out of range" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
+def test_unwritable_models_folder_is_refused_before_training(workdir):
+    (workdir / "a-file").write_text("", encoding="utf-8")
+    done = command("train", "--models-dir", "a-file/models", cwd=workdir)
+    assert done.returncode == 1
+    assert "cannot write into a-file/models: a-file is not a writable folder" in done.stderr
+    assert "epoch" not in done.stdout
+    assert files_in(workdir / "models") == []
+
+
+def test_manifest_is_complete_and_its_checksums_match_the_files(trained):
+    manifest = trained.manifest
+    for field in artifacts.REQUIRED_FIELDS:
+        value = manifest
+        for part in field.split("."):
+            value = value[part]
+    commit = git(trained.folder, "rev-parse", "HEAD")
+    assert manifest["git"] == {
+        "commit": commit,
+        "dirty": False,
+        "allow_dirty": False,
+        "changes": [],
+        "note": "",
+    }
+    assert manifest["weights"]["sha256"] == artifacts.sha256_file(trained.weights_path)
+    assert manifest["data"]["sha256"] == artifacts.sha256_file(trained.folder / "data/digits.csv")
+    assert manifest["overrides"] == {"epochs": 2, "hidden": 8}
+    assert manifest["config"]["epochs"] == 2
+    assert manifest["seed"] == manifest["config"]["seed"]
+    assert manifest["framework"] == BACKEND.FRAMEWORK
+    assert manifest["threads"]["OMP_NUM_THREADS"] == str(manifest["config"]["threads"])
+    assert manifest["python"]["version"] == ".".join(map(str, sys.version_info[:3]))
+    assert "numpy" in manifest["packages"]
+    assert manifest["command"][-len(TINY) :] == list(TINY)
+    assert manifest["started_at"] <= manifest["finished_at"]
+
+
+def test_model_name_says_what_made_it(trained):
+    commit = trained.manifest["git"]["commit"][:7]
+    seed = trained.manifest["seed"]
+    pattern = rf"{BACKEND.MODEL_KIND}-h8-lr[0-9.e-]+-ep2-bs\d+-t1-seed{seed}-{commit}"
+    assert re.fullmatch(pattern + re.escape(BACKEND.WEIGHTS_SUFFIX), trained.weights_path.name)
+    assert trained.manifest_path.name == trained.weights_path.stem + ".json"
+
+
+def test_training_shows_progress_per_epoch(trained):
+    assert re.search(r"epoch +1/2 +loss \d", trained.output)
+    assert re.search(r"epoch +2/2 +loss \d", trained.output)
+
+
+def test_tampered_dataset_is_refused(workdir):
+    data = workdir / "data" / "digits.csv"
+    data.write_bytes(data.read_bytes().replace(b"\n0,", b"\n1,", 1))
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Change a pixel")
+    done = command("train", *TINY, cwd=workdir)
+    assert done.returncode == 1
+    assert "data file data/digits.csv does not match its checksum" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_training_leaves_no_file(workdir, signum):
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"{MODULE}.train", "--set", "epochs=10000", "--set", "hidden=8"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in process.stdout:
+            if line.startswith("epoch"):
+                break
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signum
+    assert f"interrupted by {signal.Signals(signum).name}" in stderr
+    assert "Traceback" not in stderr
+    assert files_in(workdir / "models") == []
