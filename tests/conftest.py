@@ -55,8 +55,11 @@ def hermetic_git(tmp_path_factory):
             "TORCH_INDEX_URL": saved.get("TORCH_INDEX_URL", ""),
         }
     )
+    # Nor may the make that started the tests: its variables would turn a
+    # project's own `make` into a sub-make, which prints and behaves otherwise.
+    inherited = ("EMAIL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
     for name in list(os.environ):
-        if name.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_")) or name in ("EMAIL",):
+        if name.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_")) or name in inherited:
             del os.environ[name]
     yield home
     os.environ.clear()

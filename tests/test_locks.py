@@ -199,10 +199,11 @@ def test_differences_names_missing_extra_and_other_versions():
         {"numpy": "2.4.6", "scipy": "1.16.0", "typing-extensions": "4.16.0", "six": "1.17.0"},
     )
     assert lines == [
-        "other version: scipy==1.16.0 is installed, the lock pins 1.17.1",
-        "extra: six==1.17.0 is installed but not locked",
+        "other version: scipy==1.16.0 is installed, the lock has 1.17.1",
+        "extra: six==1.17.0 is installed but not in the lock",
     ]
-    assert envcheck.differences({"a": "1"}, {}) == ["missing: a==1 is locked but not installed"]
+    missing = envcheck.differences({"a": "1"}, {})
+    assert missing == ["missing: a==1 is in the lock but not installed"]
     assert envcheck.differences({"a": "1"}, {"A": "1"}) == []
 
 

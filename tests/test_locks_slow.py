@@ -149,7 +149,7 @@ def test_check_env_reports_a_package_installed_by_hand_and_setup_removes_it(tmp_
 
     done = run(["make", "check-env"], cwd=project, check=False)
     assert done.returncode != 0
-    assert f"extra: six=={six} is installed but not locked" in done.stderr
+    assert f"extra: six=={six} is installed but not in the lock" in done.stderr
 
     done = run(["make", "setup", "INSTALLER=pip"], cwd=project)
     assert "Ready:" in done.stdout

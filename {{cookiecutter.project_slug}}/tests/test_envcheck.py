@@ -29,9 +29,9 @@ def test_differences_name_missing_extra_and_other_versions():
         {"numpy": "2.4.5", "typing-extensions": "4.16.0", "six": "1.17.0"},
     )
     assert lines == [
-        "other version: numpy==2.4.5 is installed, the lock pins 2.4.6",
-        "missing: scipy==1.17.1 is locked but not installed",
-        "extra: six==1.17.0 is installed but not locked",
+        "other version: numpy==2.4.5 is installed, the lock has 2.4.6",
+        "missing: scipy==1.17.1 is in the lock but not installed",
+        "extra: six==1.17.0 is installed but not in the lock",
     ]
 
 

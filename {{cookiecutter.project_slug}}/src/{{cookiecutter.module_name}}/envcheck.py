@@ -55,19 +55,27 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
-def differences(expected: Mapping[str, str], installed: Mapping[str, str]) -> list[str]:
-    """One line per difference: missing, extra, or another version; sorted by name."""
+def differences(
+    expected: Mapping[str, str],
+    installed: Mapping[str, str],
+    source: str = "the lock",
+) -> list[str]:
+    """One line per difference: missing, extra, or another version; sorted by name.
+
+    source names where the expected versions come from, for example the
+    lock or the manifest of a model.
+    """
     want = {canonical(k): v for k, v in expected.items()}
     have = {canonical(k): v for k, v in installed.items()}
     lines = []
     for name in sorted(want.keys() | have.keys()):
         if name not in have:
-            lines.append(f"missing: {name}=={want[name]} is locked but not installed")
+            lines.append(f"missing: {name}=={want[name]} is in {source} but not installed")
         elif name not in want:
-            lines.append(f"extra: {name}=={have[name]} is installed but not locked")
+            lines.append(f"extra: {name}=={have[name]} is installed but not in {source}")
         elif want[name] != have[name]:
             lines.append(
-                f"other version: {name}=={have[name]} is installed, the lock pins {want[name]}"
+                f"other version: {name}=={have[name]} is installed, {source} has {want[name]}"
             )
     return lines
 

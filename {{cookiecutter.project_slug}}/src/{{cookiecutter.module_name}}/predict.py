@@ -65,7 +65,7 @@ def read_input(args: argparse.Namespace, manifest: dict, manifest_path: Path):
 def warn_about_packages(manifest: dict, manifest_path: Path) -> None:
     from .envcheck import differences, installed_versions
 
-    lines = differences(manifest["packages"], installed_versions())
+    lines = differences(manifest["packages"], installed_versions(), f"the manifest {manifest_path}")
     if lines:
         print(
             f"warning: installed packages differ from those that trained {manifest_path}; "
