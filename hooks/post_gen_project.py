@@ -111,6 +111,19 @@ def remove_unchosen(project: Path, answers: dict) -> None:
             path.rmdir()
 
 
+def remove_bytecode(project: Path) -> None:
+    """Drop compiled Python files a template checkout may hold.
+
+    Importing a template module (as its tests do) writes ``__pycache__``
+    beside it; cookiecutter would copy that into the project and its commit.
+    """
+    for cache in sorted(project.rglob("__pycache__"), reverse=True):
+        if cache.is_dir():
+            shutil.rmtree(cache)
+    for compiled in project.rglob("*.py[co]"):
+        compiled.unlink()
+
+
 def record_answers(project: Path, answers: dict) -> None:
     """Write the answers in the shape of a cookiecutter replay file.
 
@@ -256,6 +269,7 @@ def main() -> int:
     answers = json.loads(ANSWERS_JSON)
     project = Path.cwd()
     remove_unchosen(project, answers)
+    remove_bytecode(project)
     record_answers(project, answers)
     if prepare_for_cruft(project, answers, json.loads(CRUFT_RUN_JSON)):
         setup_git(project, answers)

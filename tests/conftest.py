@@ -22,6 +22,10 @@ from cookiecutter.main import cookiecutter
 from filelock import FileLock
 from jinja2 import Environment
 
+# Some tests import modules straight from the template; their bytecode must
+# not land in the template folder, where every later bake would copy it.
+sys.dont_write_bytecode = True
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 FRAMEWORKS = CONTEXT["framework"]

@@ -231,3 +231,15 @@ def test_bake_without_git_on_path_still_succeeds(tmp_path, no_git_path):
     assert (project / "pyproject.toml").is_file()
     assert not (project / ".git").exists()
     assert "git was not found" in done.stderr + done.stdout
+
+
+def test_post_gen_drops_bytecode_a_template_checkout_may_hold(fake_project):
+    cache = fake_project / "src" / "demo" / "__pycache__"
+    cache.mkdir()
+    (cache / "demo.cpython-311.pyc").write_bytes(b"\xa7\r\r\n")
+    (fake_project / "stray.pyc").write_bytes(b"\xa7\r\r\n")
+    done = run_post_gen(fake_project, default_answers(module_name="demo"))
+    assert done.returncode == 0, done.stderr
+    assert not cache.exists()
+    assert not (fake_project / "stray.pyc").exists()
+    assert "pyc" not in git(fake_project, "ls-files")
