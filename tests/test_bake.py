@@ -78,9 +78,12 @@ def expected_files(combo: dict) -> set[str]:
                 "data",
                 "envcheck",
                 "errors",
+                "paths",
+                "portable",
                 "predict",
                 "provenance",
                 "repro_check",
+                "reproduce",
                 "seed",
                 "train",
             ]
@@ -91,7 +94,10 @@ def expected_files(combo: dict) -> set[str]:
         "tests/test_envcheck.py",
         "tests/test_package.py",
         "tests/test_policy.py",
+        "tests/test_portable.py",
         "tests/test_predict.py",
+        "tests/test_provenance.py",
+        "tests/test_reproduce.py",
         "tests/test_seed.py",
         "tests/test_train.py",
     }

@@ -1,8 +1,9 @@
 """What the tests share: a throwaway copy of the project in git, and a tiny trained model.
 
 The tests never write into the project itself: each command runs in a
-temporary folder holding a copy of configs/ and data/, committed to its own
-git repository, with the installed package doing the work.
+temporary copy of the project (its code, config, data and locks), committed
+to its own git repository, and runs that copy's code (PYTHONPATH), as the
+project's own commands find their project from their own files.
 """
 
 from __future__ import annotations
@@ -45,9 +46,17 @@ def git(folder: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def command(name: str, *args: str, cwd: Path, env: dict | None = None, **popen):
-    """Run one of the project's commands (train, predict, repro_check) in a fresh process."""
+def project_env(folder: Path, env: dict | None = None) -> dict:
+    """The environment that runs the code of the project copy in ``folder``, if it holds one."""
     full_env = {**os.environ, **(env or {})}
+    if (folder / "src" / MODULE).is_dir() and "PYTHONPATH" not in (env or {}):
+        full_env["PYTHONPATH"] = str(folder / "src")
+    return full_env
+
+
+def command(name: str, *args: str, cwd: Path, env: dict | None = None, **popen):
+    """Run one of the project's commands (train, predict, ...) in a fresh process."""
+    full_env = project_env(cwd, env)
     return subprocess.run(
         [sys.executable, "-m", f"{MODULE}.{name}", *args],
         cwd=cwd,
@@ -67,11 +76,21 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+# What a copy of the project needs to train, predict and reproduce.
+PROJECT_FILES = ("configs", "data", "src", "pyproject.toml", ".gitignore")
+LOCK_FILES = ("requirements.txt", "requirements-dev.txt")
+
+
 def make_workdir(folder: Path) -> Path:
-    """A committed git repository holding a copy of the config and the data."""
+    """A committed git repository holding a copy of the project."""
     folder.mkdir(parents=True)
-    shutil.copytree(ROOT / "configs", folder / "configs")
-    shutil.copytree(ROOT / "data", folder / "data")
+    for name in (*PROJECT_FILES, *LOCK_FILES):
+        source = ROOT / name
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+            shutil.copytree(source, folder / name, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, folder / name)
     git(folder, "init", "--quiet")
     git(folder, "add", "--all")
     git(folder, "commit", "--quiet", "--no-verify", "--message", "Start")

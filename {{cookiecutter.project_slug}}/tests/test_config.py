@@ -20,7 +20,15 @@ def write_config(folder, text):
 
 
 def base_config(**changes) -> str:
-    values = {"seed": 42, "threads": 1, "hidden": 8, "lr": 0.01, "epochs": 2, "batch_size": 32}
+    values = {
+        "seed": 42,
+        "threads": 1,
+        "portable": "true",
+        "hidden": 8,
+        "lr": 0.01,
+        "epochs": 2,
+        "batch_size": 32,
+    }
     values.update(changes)
     return "".join(f"{key} = {value}\n" for key, value in values.items())
 
@@ -47,10 +55,20 @@ def test_overrides_change_the_config_and_are_returned_alone(tmp_path):
         (base_config(seed=1.5), ["seed = 1.5", "whole number"]),
         (base_config(seed='"abc"'), ["seed = 'abc'", "whole number"]),
         (base_config(lr="true"), ["lr = True", "a number"]),
+        (base_config(portable='"yes"'), ["portable = 'yes'", "true or false"]),
         ("seed = 1\n", ["missing key", VALID]),
         ("seed = = 1\n", ["not valid TOML"]),
     ],
-    ids=["unknown", "negative", "float-seed", "text-seed", "bool", "missing", "syntax"],
+    ids=[
+        "unknown",
+        "negative",
+        "float-seed",
+        "text-seed",
+        "bool",
+        "text-flag",
+        "missing",
+        "syntax",
+    ],
 )
 def test_bad_config_file_is_refused_naming_the_file_and_key(tmp_path, text, words):
     path = write_config(tmp_path, text)

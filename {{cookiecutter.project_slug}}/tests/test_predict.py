@@ -144,9 +144,9 @@ def test_missing_manifest_is_named(trained, tmp_path):
     assert_refused(done, f"manifest {missing} not found", output=output)
 
 
-def test_no_model_at_all_says_to_train_first(tmp_path):
+def test_no_model_at_all_says_to_train_first(workdir, tmp_path):
     output = tmp_path / "out" / "p.csv"
-    done = command("predict", "--output", str(output), cwd=tmp_path)
+    done = command("predict", "--output", str(output), cwd=workdir)
     assert_refused(done, "no model in models/", "make train", output=output)
 
 

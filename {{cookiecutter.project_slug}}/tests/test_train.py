@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import artifacts, backends, provenance
 
-from conftest import MODULE, TINY, command, files_in, git
+from conftest import MODULE, TINY, command, files_in, git, project_env
 
 BACKEND = backends.load()
 PROJECT = "{{ cookiecutter.project_slug }}"
@@ -87,7 +86,7 @@ def test_console_script_behaves_like_the_module(workdir):
     done = subprocess.run(
         [script, "--set", "epochs=0"],
         cwd=workdir,
-        env={**os.environ, "PYTHONHASHSEED": "random"},
+        env=project_env(workdir, {"PYTHONHASHSEED": "random"}),
         capture_output=True,
         text=True,
         check=False,
@@ -115,11 +114,18 @@ def test_manifest_is_complete_and_its_checksums_match_the_files(trained):
     commit = git(trained.folder, "rev-parse", "HEAD")
     assert manifest["git"] == {
         "commit": commit,
+        "tree": git(trained.folder, "rev-parse", "HEAD^{tree}"),
         "dirty": False,
         "allow_dirty": False,
         "changes": [],
+        "patch": None,
+        "project_folder": "",
         "note": "",
     }
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        assert manifest["locks"][lock] == artifacts.sha256_file(trained.folder / lock)
+    assert manifest["config_file"] == "configs/train.toml"
+    assert manifest["data"]["file"] == "data/digits.csv"
     assert manifest["weights"]["sha256"] == artifacts.sha256_file(trained.weights_path)
     assert manifest["data"]["sha256"] == artifacts.sha256_file(trained.folder / "data/digits.csv")
     assert manifest["overrides"] == {"epochs": 2, "hidden": 8}
@@ -161,6 +167,7 @@ def test_interrupted_training_leaves_no_file(workdir, signum):
     process = subprocess.Popen(
         [sys.executable, "-m", f"{MODULE}.train", "--set", "epochs=10000", "--set", "hidden=8"],
         cwd=workdir,
+        env=project_env(workdir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -15,13 +15,13 @@ import json
 import os
 import signal
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import ProjectError
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 # The fields predict relies on; a manifest without them is refused.
 REQUIRED_FIELDS = (
     "format",
@@ -107,8 +107,16 @@ def _signals_held() -> Iterator[None]:
 
 
 def write_files_atomically(files: Mapping[Path, bytes]) -> None:
-    """Write several files so that each appears whole, and all of them or none."""
+    """Write several files so that each appears whole, and all of them or none.
+
+    They are renamed into place in the order given, so the last one (a
+    model's manifest) appears last: a reader that finds it finds the rest.
+    If a rename fails, the files this call had already put in place, where
+    nothing stood before, are removed again.
+    """
     temporaries: dict[Path, Path] = {}
+    placed: list[Path] = []
+    current = None
     try:
         for path, data in files.items():
             try:
@@ -119,8 +127,20 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> None:
                     f"check that {path.parent} is a writable folder with free space"
                 ) from None
         with _signals_held():
-            for path, temporary in temporaries.items():
-                temporary.replace(path)
+            try:
+                for path, temporary in temporaries.items():
+                    current = path
+                    new = not path.exists()
+                    temporary.replace(path)
+                    if new:
+                        placed.append(path)
+            except OSError as error:
+                for path in placed:
+                    path.unlink(missing_ok=True)
+                raise ProjectError(
+                    f"cannot write {current}: {error.strerror or error}; nothing new was "
+                    f"left in {current.parent} (check that {current.name} is not a folder)"
+                ) from None
     finally:
         for temporary in temporaries.values():
             temporary.unlink(missing_ok=True)
@@ -133,27 +153,42 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def model_stem(
-    kind: str,
-    config: Mapping[str, Any],
-    labels: Mapping[str, str],
-    commit: str | None,
-    dirty: bool | None,
-) -> str:
+def model_stem(kind: str, parts: Sequence[str], commit: str | None, dirty: bool | None) -> str:
     """A short file name that says what made the model.
 
     For example ``mlp-h64-lr0.01-ep20-bs32-t1-seed42-3f9c2ab``: the model
     kind, every setting by its label, and the short commit (``nogit``
     outside a repository, ``-dirty`` for uncommitted changes).
     """
-    parts = [kind]
-    for key, label in labels.items():
-        value = config[key]
-        parts.append(f"{label}{value:g}" if isinstance(value, float) else f"{label}{value}")
-    parts.append(commit[:7] if commit else "nogit")
-    if dirty:
-        parts.append("dirty")
-    return "-".join(parts)
+    names = [kind, *(part for part in parts if part), commit[:7] if commit else "nogit"]
+    return "-".join([*names, "dirty"] if dirty else names)
+
+
+def free_stem(folder: Path, stem: str, suffix: str, weights_sha256: str) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``...: the first name that replaces no other model.
+
+    A name is free when nothing stands there, or when the model there has the
+    very same weights (training the same model again rewrites the same bytes).
+    """
+    for number in range(1, 10_000):
+        candidate = stem if number == 1 else f"{stem}-{number}"
+        if _holds_no_other_model(folder / candidate, suffix, weights_sha256):
+            return candidate
+    raise ProjectError(f"{folder} holds 9999 models named {stem}-N; move some elsewhere")
+
+
+def _holds_no_other_model(base: Path, suffix: str, weights_sha256: str) -> bool:
+    weights = base.with_name(base.name + suffix)
+    manifest = base.with_name(base.name + ".json")
+    if weights.exists() and not (weights.is_file() and sha256_file(weights) == weights_sha256):
+        return False
+    if manifest.exists():
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))["weights"]["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return recorded == weights_sha256
+    return True
 
 
 def _field(manifest: Mapping[str, Any], dotted: str) -> Any:

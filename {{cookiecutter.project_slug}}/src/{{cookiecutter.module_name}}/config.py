@@ -17,12 +17,13 @@ from typing import Any
 
 from .errors import ProjectError
 
-DEFAULT_CONFIG = Path("configs/train.toml")
+# Relative to the project folder (see ``paths``).
+DEFAULT_CONFIG = ("configs", "train.toml")
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One configuration key: its type, its inclusive range, and its label in file names."""
+    """One numeric configuration key: its type, its inclusive range, its label in file names."""
 
     kind: type
     minimum: float
@@ -46,20 +47,48 @@ class Setting:
             raise ValueError(f"out of range: use {self.describe()}")
         return value
 
+    def name_part(self, value: Any) -> str:
+        """This key's part of a model's file name, for example ``lr0.01``."""
+        if not self.label:
+            return ""
+        return f"{self.label}{value:g}" if isinstance(value, float) else f"{self.label}{value}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A true/false key; a file name shows it only when it is off."""
+
+    label_when_off: str
+    help: str
+
+    def describe(self) -> str:
+        return "true or false"
+
+    def check(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"use {self.describe()} (without quotes)")
+        return value
+
+    def name_part(self, value: bool) -> str:
+        return "" if value else self.label_when_off
+
 
 # The keys every project has, whatever its framework.
-SHARED: dict[str, Setting] = {
+SHARED: dict[str, Setting | Flag] = {
     "threads": Setting(int, 1, 256, "t", "CPU threads for BLAS, OpenMP and the framework"),
     "seed": Setting(int, 0, 2**32 - 1, "seed", "the seed of every random generator"),
+    "portable": Flag(
+        "native", "one CPU code path (x86-64-v3) on every x86-64 machine, so bits travel"
+    ),
 }
 
 
-def schema(hyperparameters: Mapping[str, Setting]) -> dict[str, Setting]:
+def schema(hyperparameters: Mapping[str, Setting]) -> dict[str, Setting | Flag]:
     """All valid keys: the model's hyperparameters, then the shared keys."""
     return {**hyperparameters, **SHARED}
 
 
-def _valid_keys(settings: Mapping[str, Setting]) -> str:
+def _valid_keys(settings: Mapping[str, Setting | Flag]) -> str:
     return ", ".join(sorted(settings))
 
 
@@ -71,7 +100,7 @@ def _parse_value(raw: str) -> Any:
         return raw
 
 
-def check(values: Mapping[str, Any], settings: Mapping[str, Setting], source: str) -> dict:
+def check(values: Mapping[str, Any], settings: Mapping[str, Setting | Flag], source: str) -> dict:
     """Check a complete set of values; ``source`` names where they came from."""
     unknown = sorted(set(values) - set(settings))
     if unknown:
@@ -94,7 +123,7 @@ def check(values: Mapping[str, Any], settings: Mapping[str, Setting], source: st
 
 
 def load(
-    path: Path, overrides: Sequence[str], settings: Mapping[str, Setting]
+    path: Path, overrides: Sequence[str], settings: Mapping[str, Setting | Flag]
 ) -> tuple[dict, dict]:
     """Read and check the config file, then apply and check the overrides.
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from .artifacts import sha256_bytes
 from .errors import ProjectError
 
-DEFAULT_DATA = Path("data/digits.csv")
+# Relative to the project folder (see ``paths``).
+DEFAULT_DATA = ("data", "digits.csv")
 FEATURES = tuple(f"pixel_{i}" for i in range(64))
 LABEL = "label"
 CLASSES = 10

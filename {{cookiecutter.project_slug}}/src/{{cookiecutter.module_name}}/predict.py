@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, backends, config, data, seed
+from . import artifacts, backends, config, data, paths, seed
 from .errors import ProjectError, run_command
 
 COMMAND = "predict"
@@ -25,7 +25,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         prog=f"{__package__}.predict", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--model", type=Path, help="a model's manifest (.json) or weights file")
-    parser.add_argument("--models-dir", type=Path, default=Path("models"), help="where models are")
+    parser.add_argument(
+        "--models-dir", type=Path, default=paths.in_project("models"), help="where models are"
+    )
     parser.add_argument("--input", type=Path, help="CSV of pixel_0..pixel_63 [, label]")
     parser.add_argument("--output", type=Path, help="predictions CSV to write")
     return parser.parse_args(argv)
@@ -50,7 +52,7 @@ def read_input(args: argparse.Namespace, manifest: dict, manifest_path: Path):
                 f"input file {args.input} cannot be read: {error.strerror}"
             ) from None
         return data.arrays(data.parse_csv(raw, str(args.input)))
-    path = Path(manifest["data"]["file"])
+    path = paths.in_project(manifest["data"]["file"])
     raw = data.read_verified(path)
     if artifacts.sha256_bytes(raw) != manifest["data"]["sha256"]:
         raise ProjectError(
@@ -76,8 +78,15 @@ def warn_about_packages(manifest: dict, manifest_path: Path) -> None:
             print(f"warning:   {line}", file=sys.stderr)
 
 
+def render(predictions) -> bytes:
+    """The predictions CSV: one row per input row, numbered from 1."""
+    lines = ["row,prediction"] + [f"{row},{int(p)}" for row, p in enumerate(predictions, 1)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def predict(argv: Sequence[str]) -> int:
     args = parse_args(argv)
+    paths.check_running_here()
     backend = backends.load()
     manifest_path = find_manifest(args, backend.WEIGHTS_SUFFIX)
     manifest = artifacts.read_manifest(manifest_path)
@@ -88,9 +97,9 @@ def predict(argv: Sequence[str]) -> int:
         )
     settings = config.schema(backend.HYPERPARAMETERS)
     cfg = config.check(manifest["config"], settings, f"manifest {manifest_path}: config")
-    output = args.output or Path("predictions") / f"{manifest_path.stem}.csv"
+    output = args.output or paths.in_project("predictions", f"{manifest_path.stem}.csv")
     artifacts.check_writable(output.parent)
-    seed.prepare_process(cfg["threads"], backend)
+    seed.prepare_process(cfg["threads"], backend, cfg["portable"])
     weights = artifacts.read_weights(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
     weights_file = artifacts.weights_path(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
     artifacts.check_format(weights, backend.WEIGHTS_FORMAT, weights_file)
@@ -107,8 +116,7 @@ def predict(argv: Sequence[str]) -> int:
         ) from None
     predictions = backend.predict(model, x)
 
-    lines = ["row,prediction"] + [f"{row},{int(p)}" for row, p in enumerate(predictions, 1)]
-    content = ("\n".join(lines) + "\n").encode("utf-8")
+    content = render(predictions)
     artifacts.write_files_atomically({output: content})
     print(f"model {weights_file} (sha256 {manifest['weights']['sha256']})")
     print(

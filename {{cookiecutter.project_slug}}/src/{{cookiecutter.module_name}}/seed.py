@@ -7,7 +7,8 @@ The order matters, and each entrypoint follows it:
 2. :func:`prepare_process`: BLAS and OpenMP read their thread counts once,
    when they load, so the variables are set before numpy or the framework
    is imported.  The thread count changes the bits of floating-point sums.
-   GPUs are hidden too: the project computes on the CPU, where bits repeat.
+   The CPU code paths are pinned then too (see ``portable``), and GPUs are
+   hidden: the project computes on the CPU, where bits repeat.
 3. :func:`seed_everything`: Python's ``random``, numpy and the framework,
    with the framework's determinism switches.
 """
@@ -20,10 +21,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import portable as portable_numerics
+
 if TYPE_CHECKING:
     import numpy as np
 
     from .backends import Backend
+    from .portable import Pin
 
 HASH_SEED = "0"
 
@@ -36,15 +40,6 @@ THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
     "TF_NUM_INTRAOP_THREADS",
-)
-# Variables that select other CPU code paths, and so other bits.  They are not
-# changed here (someone may need them), but every manifest records them.
-CODE_PATH_VARIABLES = (
-    "MKL_CBWR",
-    "MKL_ENABLE_INSTRUCTIONS",
-    "ATEN_CPU_CAPABILITY",
-    "ONEDNN_MAX_CPU_ISA",
-    "TF_ENABLE_ONEDNN_OPTS",
 )
 # Devices other than the CPU give other bits, so every run hides them.
 GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
@@ -70,11 +65,13 @@ def ensure_hash_seed(module: str, argv: Sequence[str]) -> None:
     os.execve(sys.executable, [sys.executable, "-m", module, *argv], env)
 
 
-def prepare_process(threads: int, backend: Backend) -> dict[str, str]:
-    """Pin every thread count, hide GPUs and set the framework's switches.
+def prepare_process(threads: int, backend: Backend, portable: bool) -> tuple[dict[str, str], Pin]:
+    """Pin every thread count and CPU code path, hide GPUs, set the framework's switches.
 
     This must run before numpy or the framework is imported.  Returns the
-    settings for the manifest.
+    environment that decides threads and code paths, and the code-path pin,
+    for the manifest.  A machine where the portable pin cannot hold gets
+    one warning line.
     """
     loaded = [name for name in HEAVY_MODULES if name in sys.modules]
     if loaded:
@@ -86,14 +83,18 @@ def prepare_process(threads: int, backend: Backend) -> dict[str, str]:
         os.environ[name] = str(threads)
     for name in GPU_VARIABLES:
         os.environ[name] = ""
-    framework = backend.prepare_environment()
+    pinned = portable_numerics.pin(portable)
+    warning = portable_numerics.warning(pinned)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    framework = backend.prepare_environment(pinned.applied)
     os.environ.update(framework)
-    return {**thread_settings(), **framework}
+    return {**thread_settings(), **framework}, pinned
 
 
 def thread_settings() -> dict[str, str]:
     """The environment that decides threads and code paths, as it is now."""
-    names = (*THREAD_VARIABLES, *CODE_PATH_VARIABLES, *GPU_VARIABLES, "PYTHONHASHSEED")
+    names = (*THREAD_VARIABLES, *portable_numerics.VARIABLES, *GPU_VARIABLES, "PYTHONHASHSEED")
     return {name: os.environ[name] for name in names if name in os.environ}
 
 

@@ -11,17 +11,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, backends, config, data, provenance, seed
+from . import artifacts, backends, config, data, paths, portable, predict, provenance, seed
 from .errors import ProjectError, check_interrupted, run_command
 
 COMMAND = "train"
+# The files that pin every package; their digests go into the manifest.
+LOCKS = ("requirements.txt", "requirements-dev.txt")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=f"{__package__}.train", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--config", type=Path, default=config.DEFAULT_CONFIG, help="config file")
+    parser.add_argument(
+        "--config", type=Path, default=paths.in_project(*config.DEFAULT_CONFIG), help="config file"
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -33,15 +37,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--allow-dirty",
         action="store_true",
-        help="train even with uncommitted changes (the manifest records it)",
+        help="train even with uncommitted changes (the manifest records them as a patch)",
     )
-    parser.add_argument("--data", type=Path, default=data.DEFAULT_DATA, help="data CSV")
-    parser.add_argument("--models-dir", type=Path, default=Path("models"), help="output folder")
+    parser.add_argument(
+        "--data", type=Path, default=paths.in_project(*data.DEFAULT_DATA), help="data CSV"
+    )
+    parser.add_argument(
+        "--models-dir", type=Path, default=paths.in_project("models"), help="output folder"
+    )
     return parser.parse_args(argv)
 
 
 def check_git(allow_dirty: bool) -> provenance.GitState:
-    state = provenance.git_state(Path.cwd())
+    state = provenance.git_state(paths.ROOT)
     if state.commit is None:
         print(f"note: {state.note}, so the manifest records no commit", file=sys.stderr)
     if state.dirty and not allow_dirty:
@@ -54,15 +62,41 @@ def check_git(allow_dirty: bool) -> provenance.GitState:
     return state
 
 
+def lock_digests() -> dict[str, str | None]:
+    """The sha256 of each lock file: the packages that made the model."""
+    digests = {}
+    for name in LOCKS:
+        path = paths.in_project(name)
+        digests[name] = artifacts.sha256_file(path) if path.is_file() else None
+    return digests
+
+
+def recorded_command(config_file: str, data_file: str, overrides: Sequence[str], dirty: bool):
+    """The command that trains this model again, with paths relative to the project."""
+    options = ["--config", config_file, "--data", data_file]
+    for override in overrides:
+        options += ["--set", override]
+    return ["python", "-m", f"{__package__}.train", *options, *(["--allow-dirty"] * dirty)]
+
+
 def train(argv: Sequence[str]) -> int:
     started = provenance.now()
     args = parse_args(argv)
+    paths.check_running_here()
     backend = backends.load()
     settings = config.schema(backend.HYPERPARAMETERS)
     cfg, overrides = config.load(args.config, args.overrides, settings)
+    config_file = paths.relative(args.config, "config file")
+    data_file = paths.relative(args.data, "data file")
     artifacts.check_writable(args.models_dir)
-    threads = seed.prepare_process(cfg["threads"], backend)
+    environment, pinned = seed.prepare_process(cfg["threads"], backend, cfg["portable"])
     state = check_git(args.allow_dirty)
+    patch = None
+    if state.dirty and state.commit:
+        try:
+            patch = provenance.uncommitted_patch(paths.ROOT)
+        except OSError as error:
+            raise ProjectError(f"cannot record the uncommitted change: {error}") from None
     raw = data.read_verified(args.data)
     x, y = data.arrays(data.parse_csv(raw, str(args.data), need_labels=True))
 
@@ -78,12 +112,16 @@ def train(argv: Sequence[str]) -> int:
     weights = backend.to_bytes(model)
     # Measure the model as predict will see it: loaded back from the saved bytes.
     loaded = backend.from_bytes(weights, cfg, x.shape[1], data.CLASSES)
-    accuracy = float((backend.predict(loaded, x[test_rows]) == y[test_rows]).mean())
+    held_out = backend.predict(loaded, x[test_rows])
+    accuracy = float((held_out == y[test_rows]).mean())
+    weights_sha256 = artifacts.sha256_bytes(weights)
 
-    labels = {key: setting.label for key, setting in settings.items() if setting.label}
-    stem = artifacts.model_stem(backend.MODEL_KIND, cfg, labels, state.commit, state.dirty)
+    parts = [setting.name_part(cfg[key]) for key, setting in settings.items()]
+    stem = artifacts.model_stem(backend.MODEL_KIND, parts, state.commit, state.dirty)
+    stem = artifacts.free_stem(args.models_dir, stem, backend.WEIGHTS_SUFFIX, weights_sha256)
     weights_path = args.models_dir / f"{stem}{backend.WEIGHTS_SUFFIX}"
     manifest_path = args.models_dir / f"{stem}.json"
+    patch_path = args.models_dir / f"{stem}.patch"
     from .envcheck import installed_versions
 
     manifest = {
@@ -93,15 +131,20 @@ def train(argv: Sequence[str]) -> int:
         "weights": {
             "file": weights_path.name,
             "format": backend.WEIGHTS_FORMAT,
-            "sha256": artifacts.sha256_bytes(weights),
+            "sha256": weights_sha256,
             "bytes": len(weights),
         },
-        "config_file": args.config.as_posix(),
+        "predictions": {
+            "of": "the held-out rows, as predict writes them",
+            "rows": len(test_rows),
+            "sha256": artifacts.sha256_bytes(predict.render(held_out)),
+        },
+        "config_file": config_file,
         "config": cfg,
         "overrides": overrides,
         "seed": cfg["seed"],
         "data": {
-            "file": args.data.as_posix(),
+            "file": data_file,
             "sha256": artifacts.sha256_bytes(raw),
             "rows": len(y),
             "train_rows": len(train_rows),
@@ -111,23 +154,38 @@ def train(argv: Sequence[str]) -> int:
         "metrics": {"test_accuracy": accuracy},
         "git": {
             "commit": state.commit,
+            "tree": state.tree,
             "dirty": state.dirty,
             "allow_dirty": args.allow_dirty,
             "changes": state.changes,
+            "patch": None
+            if patch is None
+            else {"file": patch_path.name, "sha256": artifacts.sha256_bytes(patch)},
+            "project_folder": state.prefix,
             "note": state.note,
         },
+        "locks": lock_digests(),
         **provenance.python_and_platform(),
+        "code_paths": {
+            **pinned.record(),
+            "observed": portable.observe(backend.cpu_capability()),
+        },
         "packages": installed_versions(),
-        "threads": {**threads, **framework_settings},
-        "command": ["python", "-m", f"{__package__}.train", *argv],
+        "threads": {**environment, **framework_settings},
+        "command": recorded_command(
+            config_file, data_file, args.overrides, bool(args.allow_dirty and state.dirty)
+        ),
         "started_at": started,
         "finished_at": provenance.now(),
     }
-    artifacts.write_files_atomically(
-        {weights_path: weights, manifest_path: artifacts.manifest_bytes(manifest)}
-    )
+    files = {} if patch is None else {patch_path: patch}
+    # The manifest goes last: whoever finds it finds the files it names.
+    files.update({weights_path: weights, manifest_path: artifacts.manifest_bytes(manifest)})
+    artifacts.write_files_atomically(files)
     print(f"test accuracy {accuracy:.4f} on {len(test_rows)} held-out rows")
-    print(f"saved {weights_path} (sha256 {manifest['weights']['sha256']})")
+    print(f"saved {weights_path} (sha256 {weights_sha256})")
+    if patch is not None:
+        print(f"saved {patch_path}: the uncommitted change this model was trained with")
     print(f"saved {manifest_path}")
     return 0
 

@@ -41,8 +41,14 @@ class Backend(Protocol):
     WEIGHTS_SUFFIX: str
     HYPERPARAMETERS: Mapping[str, Setting]
 
-    def prepare_environment(self) -> dict[str, str]:
-        """Environment variables the framework needs set before it is imported."""
+    def prepare_environment(self, portable: bool) -> dict[str, str]:
+        """Environment variables the framework needs set before it is imported.
+
+        ``portable`` says whether the CPU code paths are pinned (see ``portable``).
+        """
+
+    def cpu_capability(self) -> dict[str, Any]:
+        """The framework's own CPU code path in this process, for the manifest."""
 
     def make_deterministic(self, seed: int, threads: int) -> dict[str, Any]:
         """Seed the framework, switch on its determinism, set its threads; report them."""
@@ -69,6 +75,9 @@ class Backend(Protocol):
 
     def to_bytes(self, model: Any) -> bytes:
         """The model's weights in WEIGHTS_FORMAT."""
+
+    def weight_arrays(self, data: bytes) -> list[Any]:
+        """The weights in ``data`` as numpy arrays, in a fixed order (to compare two models)."""
 
     def from_bytes(
         self, data: bytes, config: Mapping[str, Any], n_features: int, n_classes: int

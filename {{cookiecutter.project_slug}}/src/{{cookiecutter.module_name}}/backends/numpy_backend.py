@@ -23,7 +23,12 @@ ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-8
 
 
-def prepare_environment() -> dict[str, str]:
+def prepare_environment(portable: bool) -> dict[str, str]:
+    return {}
+
+
+def cpu_capability() -> dict[str, Any]:
+    # Its code paths are NumPy's and the BLAS's, which the manifest records.
     return {}
 
 
@@ -132,3 +137,10 @@ def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classe
     if found != shapes:
         raise ValueError(f"holds tensors {found}, expected {shapes}")
     return model
+
+
+def weight_arrays(data: bytes) -> list[Any]:
+    from safetensors.numpy import load
+
+    arrays = load(data)
+    return [arrays[name] for name in sorted(arrays)]

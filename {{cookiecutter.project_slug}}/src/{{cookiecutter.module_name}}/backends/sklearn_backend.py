@@ -24,7 +24,12 @@ HYPERPARAMETERS = MLP_HYPERPARAMETERS
 TRUSTED_TYPES = ("sklearn.neural_network._stochastic_optimizers.AdamOptimizer",)
 
 
-def prepare_environment() -> dict[str, str]:
+def prepare_environment(portable: bool) -> dict[str, str]:
+    return {}
+
+
+def cpu_capability() -> dict[str, Any]:
+    # Its code paths are NumPy's and the BLAS's, which the manifest records.
     return {}
 
 
@@ -142,3 +147,8 @@ def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classe
     if not isinstance(model, MLPClassifier):
         raise ValueError(f"holds a {type(model).__name__}, not an MLPClassifier")
     return model
+
+
+def weight_arrays(data: bytes) -> list[Any]:
+    model = from_bytes(data, {}, 0, 0)
+    return [*model.coefs_, *model.intercepts_]

@@ -20,16 +20,25 @@ WEIGHTS_SUFFIX = ".safetensors"
 HYPERPARAMETERS = MLP_HYPERPARAMETERS
 
 
-def prepare_environment() -> dict[str, str]:
-    return {
+def prepare_environment(portable: bool) -> dict[str, str]:
+    environment = {
         # TensorFlow's C++ log lines (start-up notices, version chatter) would bury the
         # progress; real failures still arrive as Python exceptions.
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_DETERMINISTIC_OPS": "1",
-        # oneDNN picks kernels by CPU model; without it the bits do not depend on the CPU.
-        "TF_ENABLE_ONEDNN_OPTS": "0",
         "KERAS_BACKEND": "tensorflow",
     }
+    if portable:
+        # oneDNN picks its kernels and blocks by CPU model; without it, TensorFlow's
+        # own kernels run the same code on every x86-64-v3 CPU.
+        environment["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    return environment
+
+
+def cpu_capability() -> dict[str, Any]:
+    import os
+
+    return {"tf_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default")}
 
 
 def make_deterministic(seed: int, threads: int) -> dict[str, Any]:
@@ -124,3 +133,10 @@ def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classe
         raise ValueError(f"holds arrays of shapes {found}, expected {expected}")
     model.set_weights([arrays[name] for name in sorted(arrays)])
     return model
+
+
+def weight_arrays(data: bytes) -> list[Any]:
+    from safetensors.numpy import load
+
+    arrays = load(data)
+    return [arrays[name] for name in sorted(arrays)]

@@ -21,9 +21,19 @@ WEIGHTS_SUFFIX = ".safetensors"
 HYPERPARAMETERS = MLP_HYPERPARAMETERS
 
 
-def prepare_environment() -> dict[str, str]:
+def prepare_environment(portable: bool) -> dict[str, str]:
     # cuBLAS needs a fixed workspace to be deterministic on a GPU.
     return {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
+
+
+def cpu_capability() -> dict[str, Any]:
+    import torch
+
+    return {
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch_mkl": torch.backends.mkl.is_available(),
+        "torch_mkldnn": torch.backends.mkldnn.is_available(),
+    }
 
 
 def make_deterministic(seed: int, threads: int) -> dict[str, Any]:
@@ -137,3 +147,10 @@ def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classe
         raise ValueError(f"does not fit the configured model: {error}") from None
     model.eval()
     return model
+
+
+def weight_arrays(data: bytes) -> list[Any]:
+    from safetensors.numpy import load
+
+    arrays = load(data)
+    return [arrays[name] for name in sorted(arrays)]

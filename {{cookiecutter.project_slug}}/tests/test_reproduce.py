@@ -1,0 +1,137 @@
+"""make reproduce re-creates a model at its own commit, and says so when it cannot."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.module_name }} import artifacts
+
+from conftest import MODULE, TINY, command, git, make_workdir
+
+
+def train_and_commit(workdir: Path, *options: str) -> Path:
+    done = command("train", *TINY, *options, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    (path,) = (workdir / "models").glob("*.json")
+    git(workdir, "add", "--force", "models")
+    git(workdir, "commit", "--quiet", "--no-verify", "--message", "Record a model")
+    return path
+
+
+def later_commit_changing_the_code(workdir: Path) -> None:
+    backend = next((workdir / "src" / MODULE / "backends").glob("*_backend.py"))
+    text = backend.read_text(encoding="utf-8")
+    backend.write_text(text + "\n\nLATER = True  # a later change\n", encoding="utf-8")
+    config = workdir / "configs" / "train.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("lr = 0.01", "lr = 0.03"))
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Change the code")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    """A project whose model was recorded two commits ago, before the code changed."""
+    workdir = make_workdir(tmp_path_factory.mktemp("recorded") / "work")
+    manifest_path = train_and_commit(workdir)
+    later_commit_changing_the_code(workdir)
+    return manifest_path
+
+
+def state(workdir: Path) -> tuple[str, str, str, str]:
+    return (
+        git(workdir, "rev-parse", "HEAD"),
+        git(workdir, "symbolic-ref", "HEAD"),
+        git(workdir, "status", "--porcelain", "--untracked-files=all"),
+        git(workdir, "worktree", "list", "--porcelain"),
+    )
+
+
+def altered(manifest_path: Path, folder: Path, change) -> Path:
+    """A copy of a manifest (and its weights) in which ``change`` altered one field."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    weights = manifest_path.with_name(manifest["weights"]["file"])
+    shutil.copy2(weights, folder / weights.name)
+    change(manifest)
+    copy = folder / manifest_path.name
+    copy.write_bytes(artifacts.manifest_bytes(manifest))
+    return copy
+
+
+def test_reproduce_recreates_an_older_commits_model_bit_for_bit(recorded):
+    workdir = recorded.parents[1]
+    (workdir / "untracked-notes.txt").write_text("mine\n", encoding="utf-8")
+    before = state(workdir)
+    done = command("reproduce", cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reproduced: bit-identical" in done.stdout
+    manifest = json.loads(recorded.read_text(encoding="utf-8"))
+    assert re.search(rf"weights +recorded {manifest['weights']['sha256']}", done.stdout)
+    assert f"now      {manifest['weights']['sha256']}" in done.stdout
+    assert f"now      {manifest['predictions']['sha256']}" in done.stdout
+    assert state(workdir) == before
+
+
+def test_reproduce_fails_when_the_manifests_weights_hash_was_altered(recorded, tmp_path):
+    workdir = recorded.parents[1]
+    real = json.loads(recorded.read_text(encoding="utf-8"))["weights"]["sha256"]
+    lie = altered(recorded, tmp_path, lambda m: m["weights"].update(sha256="0" * 64))
+    before = state(workdir)
+    done = command("reproduce", "--model", str(lie), cwd=workdir)
+    assert done.returncode == 1
+    assert "NOT reproduced: the weights differ" in done.stderr
+    assert f"now      {real}" in done.stdout
+    assert "the manifest or the weights file was altered" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert state(workdir) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            lambda m: m["data"].update(sha256="f" * 64),
+            ["data file data/digits.csv has sha256", "but the model was trained on"],
+        ),
+        (
+            lambda m: m["git"].update(commit="1" * 40),
+            ["is not in this repository", "git fetch --unshallow"],
+        ),
+    ],
+    ids=["other-data", "missing-commit"],
+)
+def test_reproduce_refuses_before_training(recorded, tmp_path, change, words):
+    workdir = recorded.parents[1]
+    done = command("reproduce", "--model", str(altered(recorded, tmp_path, change)), cwd=workdir)
+    assert done.returncode == 1
+    for word in words:
+        assert word in done.stderr
+    assert "training again" not in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_reproduce_applies_the_recorded_patch_of_a_dirty_model(workdir):
+    config = workdir / "configs" / "train.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("lr = 0.01", "lr = 0.05"))
+    done = command("train", *TINY, "--allow-dirty", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    git(workdir, "checkout", "--", "configs")
+    done = command("reproduce", cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reproduced: bit-identical" in done.stdout
+
+
+def test_repro_check_compares_with_each_recorded_manifest_of_the_same_code(workdir):
+    manifest_path = train_and_commit(workdir)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["predictions"]["sha256"] = "0" * 64
+    (workdir / "models" / "a-lie.json").write_bytes(artifacts.manifest_bytes(manifest))
+    done = command("repro_check", *TINY, cwd=workdir)
+    assert done.returncode == 1
+    name = manifest_path.name
+    assert f"the record models/{name}: weights and predictions are bit-identical" in done.stdout
+    assert "the record models/a-lie.json: the predictions differ" in done.stdout
+    assert "NOT the recorded results: models/a-lie.json records other predictions" in done.stderr
