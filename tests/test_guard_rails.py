@@ -2,12 +2,14 @@
 
 The pre-commit config pins every hook and needs nothing but PyPI; the CI
 files validate against their published schemas and run the project's own
-checks on every supported Python version.  The slow tier
-(test_guard_rails_slow.py) runs the hooks for real.
+checks on every supported Python version, then re-create the newest
+committed model.  The slow tier (test_guard_rails_slow.py) runs the hooks for
+real.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -116,6 +118,87 @@ def test_ci_sets_up_from_the_lock_then_runs_hooks_tests_and_repro_check(ci_proje
     settings = ci.get("env", {}) if variant["ci"] == "github" else ci["variables"]
     wants_index = variant["framework"] == "pytorch"
     assert ("PIP_EXTRA_INDEX_URL" in settings) == wants_index
+
+
+def reproduce_job(project: Path, ci: str) -> dict:
+    """The job that re-creates the newest committed model (KeyError if it is gone)."""
+    pipeline = load_ci(project, ci)
+    return (pipeline["jobs"] if ci == "github" else pipeline)["reproduce"]
+
+
+def reproduce_commands(job: dict, ci: str) -> list[str]:
+    if ci == "github":
+        return [step["run"] for step in job["steps"] if "run" in step]
+    return job["script"]
+
+
+@pytest.mark.parametrize("variant", CI_VARIANTS, ids=variant_id)
+def test_ci_re_creates_the_newest_committed_model_from_full_history(ci_projects, variant):
+    ci = variant["ci"]
+    job = reproduce_job(ci_projects[variant_id(variant)], ci)
+    if ci == "github":
+        assert job["needs"] in ("check", ["check"])
+        assert job["timeout-minutes"] > 0
+        uses = {step["uses"].split("@")[0]: step for step in job["steps"] if "uses" in step}
+        checkout, python = uses["actions/checkout"], uses["actions/setup-python"]
+        # The manifest's commit is older than the tip: a shallow clone lacks it.
+        assert checkout["with"]["fetch-depth"] == 0
+        assert python["with"]["python-version"] == variant["python_version"]
+        # After merges and by hand, not on every pull request: it trains a model.
+        assert set(re.findall(r"github\.event_name == '(\w+)'", job["if"])) == {
+            "push",
+            "workflow_dispatch",
+        }
+    else:
+        assert job["needs"] == ["check"]
+        assert job["timeout"]
+        assert job["variables"]["GIT_DEPTH"] == "0"
+        assert job["image"] == f"python:{variant['python_version']}"
+        sources = re.findall(r'\$CI_PIPELINE_SOURCE == "(\w+)"', str(job["rules"]))
+        assert set(sources) == {"push", "web"}
+        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in str(job["rules"])
+    setup, guarded = reproduce_commands(job, ci)
+    assert setup == "make setup"
+    assert "git ls-files -- 'models/*.json'" in guarded
+    assert "make reproduce" in guarded
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_ci_reproduces_only_when_a_manifest_is_committed(ci_projects, ci, tmp_path):
+    """Run the job's own shell with a stand-in make, before and after a commit."""
+    (variant,) = [v for v in CI_VARIANTS if v["ci"] == ci and v["framework"] == "scikit-learn"]
+    job = reproduce_job(ci_projects[variant_id(variant)], ci)
+    guarded = reproduce_commands(job, ci)[-1]
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    calls = tmp_path / "make-calls"
+    fake_make = fake_bin / "make"
+    fake_make.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexit 3\n', encoding="utf-8")
+    fake_make.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    repo = tmp_path / "repo"
+    (repo / "models").mkdir(parents=True)
+    identity = ["-c", "user.name=CI", "-c", "user.email=ci@example.org"]
+    run(["git", "init", "--quiet"], cwd=repo)
+    (repo / "README.md").write_text("x\n", encoding="utf-8")
+    run(["git", "add", "README.md"], cwd=repo)
+    run(["git", *identity, "commit", "--quiet", "-m", "start"], cwd=repo)
+    # A manifest on disk but not in git is not one the runner can see.
+    (repo / "models" / "draft.json").write_text("{}\n", encoding="utf-8")
+    shell = ["bash", "-eo", "pipefail", "-c", guarded]
+
+    done = run(shell, cwd=repo, env=env)
+    assert "Nothing to reproduce yet" in done.stdout
+    assert len(done.stdout.strip().splitlines()) == 1
+    assert not calls.exists()
+
+    run(["git", "add", "models/draft.json"], cwd=repo)
+    run(["git", *identity, "commit", "--quiet", "-m", "model"], cwd=repo)
+    done = run(shell, cwd=repo, env=env, check=False)
+    # make reproduce ran, and its failure (different bits) fails the job.
+    assert calls.read_text(encoding="utf-8").split() == ["reproduce"]
+    assert done.returncode == 3
+    assert "Nothing to reproduce yet" not in done.stdout
 
 
 def test_workflow_pins_every_action_by_full_commit_with_its_version(default_project):
