@@ -7,8 +7,12 @@ installer) bake their own small NumPy project.
 
 from __future__ import annotations
 
+import glob
 import json
+import os
+import pwd
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,6 +88,38 @@ def fresh_project(tmp_path: Path, framework: str = "numpy") -> Path:
     done = bake_cli(tmp_path, f"framework={framework}")
     assert done.returncode == 0, done.stderr
     return tmp_path / "digits-classifier"
+
+
+def uv_setup(project: Path, *variables: str, env=None) -> str:
+    """Run `make setup` with uv, and return what it printed."""
+    command = ["make", "setup", "INSTALLER=uv", f"UV={BIN / 'uv'}", *variables]
+    return run(command, cwd=project, env=env).stdout
+
+
+def interpreter(python) -> tuple[str, str]:
+    """What a venv made by this python runs: its version and base installation."""
+    code = "import sys; print(sys.version); print(sys.base_prefix)"
+    lines = run([python, "-c", code], cwd=Path(str(python)).parent).stdout.splitlines()
+    return "\n".join(lines[:-1]), lines[-1]
+
+
+def another_python(than: tuple[str, str]) -> str | None:
+    """A Python 3.11 or newer that runs and is not the interpreter `than`."""
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    pyenv = os.environ.get("PYENV_ROOT", os.path.join(home, ".pyenv"))
+    names = [f"python3.{minor}" for minor in range(11, 15)]
+    candidates = [shutil.which(name) for name in names]
+    found = glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3.*"))
+    candidates += sorted(found, reverse=True)
+    for candidate in filter(None, candidates):
+        if not re.fullmatch(r"python3\.\d+", os.path.basename(candidate)):
+            continue
+        check = "import sys, venv; sys.exit(sys.version_info < (3, 11))"
+        if run([candidate, "-c", check], cwd=home, check=False).returncode != 0:
+            continue
+        if interpreter(candidate) != than:
+            return candidate
+    return None
 
 
 def by_framework(test):
@@ -192,3 +228,95 @@ def test_a_lock_that_cannot_be_made_leaves_the_old_one_in_place(tmp_path):
     assert "ERROR: could not lock requirements.in" in done.stderr
     assert (project / "requirements.txt").read_bytes() == before
     assert sorted(p.name for p in project.iterdir()) == files
+
+
+@pytest.mark.xdist_group("numpy")
+def test_a_copied_project_is_set_up_afresh_for_its_own_folder(tmp_path):
+    project = fresh_project(tmp_path)
+    uv_setup(project)
+    copy = tmp_path / "copy" / project.name
+    copy.parent.mkdir()
+    # A user's copy: the whole folder, .venv and .git with it.
+    run(["cp", "-a", project, copy], cwd=tmp_path)
+
+    # With the copied venv activated, as a user's shell may have it.
+    activated = {
+        **os.environ,
+        "VIRTUAL_ENV": str(copy / ".venv"),
+        "PATH": f"{copy / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = uv_setup(copy, env=activated)
+    assert "Up to date" not in done
+    assert "Ready:" in done
+    module = project.name.replace("-", "_")
+    code = f"import {module}; print({module}.__file__)"
+    where = run([copy / ".venv" / "bin" / "python", "-c", code], cwd=tmp_path).stdout.strip()
+    assert Path(where).resolve().is_relative_to(copy.resolve())
+    # Rebuilt, not repaired: the venv's scripts start the copy's Python.
+    script = (copy / ".venv" / "bin" / "pre-commit").read_text(encoding="utf-8")
+    assert str(copy / ".venv") in script
+    assert str(project / ".venv") not in script
+    # So does the git hook pre-commit made for the original.
+    hook = (copy / ".git" / "hooks" / "pre-commit").read_text(encoding="utf-8")
+    assert f"INSTALL_PYTHON={copy / '.venv' / 'bin' / 'python'}\n" in hook
+    # Both are up to date now, each for its own folder.
+    assert "nothing to do" in uv_setup(copy)
+    assert "nothing to do" in uv_setup(project)
+
+
+@pytest.mark.xdist_group("numpy")
+def test_setup_with_another_python_rebuilds_the_venv_with_it(tmp_path):
+    project = fresh_project(tmp_path)
+    uv_setup(project)
+    venv_python = project / ".venv" / "bin" / "python"
+    first = interpreter(venv_python)
+    other = another_python(first)
+    if other is None:
+        pytest.skip("no second Python 3.11+ interpreter runs on this machine")
+
+    done = uv_setup(project, f"PYTHON={other}")
+    assert "nothing to do" not in done
+    assert interpreter(venv_python) == interpreter(other) != first
+    assert run(["make", "check-env"], cwd=project).stdout.startswith("OK:")
+    # Asked again for the same interpreter, or for none, there is nothing to do.
+    assert "nothing to do" in uv_setup(project, f"PYTHON={other}")
+    assert "nothing to do" in uv_setup(project)
+    assert interpreter(venv_python) == interpreter(other)
+
+
+@pytest.mark.xdist_group("numpy")
+def test_no_git_hook_in_a_worktree_nor_with_install_git_hook_0(tmp_path):
+    project = fresh_project(tmp_path)
+    hook = project / ".git" / "hooks" / "pre-commit"
+    worktree = tmp_path / "worktree"
+    run(["git", "worktree", "add", "--detach", worktree, "HEAD"], cwd=project)
+    # In a worktree .git is a file; pre-commit would write the main repository's hook.
+    uv_setup(worktree)
+    assert not hook.exists()
+    uv_setup(project, "INSTALL_GIT_HOOK=0")
+    assert not hook.exists()
+    # Without the variable, a set-up installs the hook, even when up to date.
+    assert "nothing to do" in uv_setup(project)
+    assert hook.exists()
+
+
+@pytest.mark.xdist_group("numpy")
+def test_manifest_lists_no_installer_tools_the_locks_do_not_name(set_up_project, tmp_path):
+    project = set_up_project("numpy")
+    python = project.python
+    raw = run(
+        [BIN / "python", "-m", "pip", "--python", python, "freeze", "--all"], cwd=project.path
+    ).stdout
+    # `python -m venv` put pip there; the locks do not name it.
+    assert re.search(r"^pip==", raw, re.M)
+    unlocked_tools = INSTALLER_TOOLS - expected_pins(project.path).keys()
+    assert "pip" in unlocked_tools
+    module = project.module
+    run([python, "-m", f"{module}.train", "--models-dir", tmp_path], cwd=project.path)
+    (manifest,) = tmp_path.glob("*.json")
+    packages = json.loads(manifest.read_text(encoding="utf-8"))["packages"]
+    assert packages.keys() & unlocked_tools == set()
+    assert packages == frozen(project.path)
+    predict = [python, "-m", f"{module}.predict", "--models-dir", tmp_path]
+    done = run([*predict, "--output", tmp_path / "predictions.csv"], cwd=project.path)
+    assert "installed packages differ" not in done.stderr

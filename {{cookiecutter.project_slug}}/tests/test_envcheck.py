@@ -47,3 +47,27 @@ def test_lock_lines_for_other_platforms_and_pythons_are_skipped(tmp_path):
         encoding="utf-8",
     )
     assert envcheck.read_lock(lock) == {"b": "2"}
+
+
+def fake_distribution(folder, name, version):
+    info = folder / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    text = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    (info / "METADATA").write_text(text, encoding="utf-8")
+
+
+def test_installed_versions_leave_out_installer_tools_no_lock_names(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    for tool in sorted(envcheck.INSTALLER_TOOLS):
+        fake_distribution(site, tool, "0.0.1")
+    monkeypatch.syspath_prepend(str(site))
+    locks = [envcheck.ROOT / name for name in envcheck.LOCKS]
+    named = envcheck.locked_versions(locks).keys() & envcheck.INSTALLER_TOOLS
+    found = envcheck.installed_versions()
+    # The manifest and the drift warning of predict see what check-env sees.
+    assert found.keys() & envcheck.INSTALLER_TOOLS == named
+    assert {tool: found[tool] for tool in named} == {tool: "0.0.1" for tool in named}
+
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("pip==0.0.1\n", encoding="utf-8")
+    assert envcheck.installed_versions([lock]).keys() & envcheck.INSTALLER_TOOLS == {"pip"}

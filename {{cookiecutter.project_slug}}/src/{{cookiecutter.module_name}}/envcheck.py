@@ -17,7 +17,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 # This project's own distribution, installed in development mode, is not a
@@ -43,12 +43,26 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def installed_versions() -> dict[str, str]:
-    """Canonical name -> version of every installed distribution but this project."""
+def installed_versions(locks: Iterable[Path] | None = None) -> dict[str, str]:
+    """Canonical name -> version of every installed distribution but this project.
+
+    Installer tools (pip, setuptools, wheel) count only when one of `locks`
+    (default: the project's) names them: `python -m venv` puts its own
+    versions there, which differ from one Python to the next.  So check-env,
+    a model's manifest and predict's drift warning all see the same list.
+    """
+    paths = [ROOT / name for name in LOCKS] if locks is None else list(locks)
+    try:
+        tools = INSTALLER_TOOLS & locked_versions(paths).keys()
+    except LockError:
+        # An unreadable lock names no tool; check-env reports the lock itself.
+        tools = frozenset()
     found: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
         name = dist.metadata["Name"]
         if not name or canonical(name) == canonical(PROJECT):
+            continue
+        if canonical(name) in INSTALLER_TOOLS - tools:
             continue
         # The first on sys.path wins, as it does for imports.
         found.setdefault(canonical(name), dist.version)
@@ -233,13 +247,7 @@ def locked_versions(paths: list[Path]) -> dict[str, str]:
 
 def _compared(paths: list[Path]) -> tuple[dict[str, str], dict[str, str]]:
     """The locks' pins, and what is installed less the unlocked installer tools."""
-    expected = locked_versions(paths)
-    installed = {
-        name: version
-        for name, version in installed_versions().items()
-        if name not in INSTALLER_TOOLS or name in expected
-    }
-    return expected, installed
+    return locked_versions(paths), installed_versions(paths)
 
 
 def drift(paths: list[Path]) -> list[str]:
