@@ -32,11 +32,15 @@ lint: venv ## Lint and format-check the template's own code
 	@$(BIN)/ruff check hooks tests
 	@$(BIN)/ruff format --check hooks tests
 
-demo: venv ## Bake the default project into build/ and prove it reproduces
+demo: venv ## Bake the default project into build/, prove it reproduces, and re-create a committed model
 	@rm -rf build/digits-classifier
 	@mkdir -p build
 	@$(BIN)/cookiecutter --no-input --output-dir build .
-	@$(MAKE) -C build/digits-classifier setup repro-check
+	@$(MAKE) -C build/digits-classifier setup repro-check train
+	@git -C build/digits-classifier add models
+	@git -C build/digits-classifier -c user.name="repro-template demo" -c user.email=demo@example.org \
+		commit --quiet --no-verify --message "Record the first model"
+	@$(MAKE) -C build/digits-classifier reproduce
 
 bench: venv ## Measure bake, set-up, training and test times; print a table, write JSON
 	@$(BIN)/python tests/benchmark.py $(BENCH_ARGS)

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from conftest import FRAMEWORKS, git
+from conftest import BIN, FRAMEWORKS, git, run
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +94,29 @@ def test_make_repro_check_proves_bit_identical_results(set_up_project, framework
     assert "shell had OMP_NUM_THREADS=3, PYTHONHASHSEED=random" in done.stdout
     assert "bit-identical" in done.stdout
     assert sorted(project.path.joinpath("models").iterdir()) == before
+
+
+@pytest.mark.xdist_group("numpy")
+def test_make_reproduce_builds_the_commits_environment_when_the_venv_drifted(set_up_project):
+    project = set_up_project("numpy")
+    models = project.path / "models"
+    hook = project.path / ".git" / "hooks" / "pre-commit"
+    hook_before = hook.read_bytes()
+    before = set(models.iterdir())
+    head = git(project.path, "rev-parse", "HEAD")
+    uv = [BIN / "uv", "pip", "--quiet"]
+    try:
+        project.make("train", "ARGS=--set epochs=2 --set hidden=8")
+        (manifest,) = sorted(set(models.glob("*.json")) - before)
+        # A package installed by hand: .venv no longer holds exactly the locks.
+        run([*uv, "install", "--python", project.python, "six==1.16.0"], cwd=project.path)
+        done = project.make("reproduce", f"MODEL=models/{manifest.name}")
+        assert "building a venv from them" in done.stdout
+        assert "reproduced: bit-identical" in done.stdout
+        assert hook.read_bytes() == hook_before
+        assert git(project.path, "rev-parse", "HEAD") == head
+        assert git(project.path, "worktree", "list", "--porcelain").count("worktree ") == 1
+    finally:
+        run([*uv, "uninstall", "--python", project.python, "six"], cwd=project.path)
+        for path in set(models.iterdir()) - before:
+            path.unlink()

@@ -21,13 +21,14 @@ with the likely reasons, and exits 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,14 +131,32 @@ def _python_for(project: Path) -> str:
     print("environment: the commit's locks differ from .venv; building a venv from them...")
     venv = project / ".venv"
     env = {**os.environ, "VENV": str(venv), "INSTALL_GIT_HOOK": "0"}
-    done = subprocess.run(
-        ["bash", "scripts/setup_venv.sh"], cwd=project, env=env, capture_output=True, text=True
-    )
+    # An older commit's set-up knows no INSTALL_GIT_HOOK and would point the
+    # repository's hook at this temporary venv: the hook is put back as it was.
+    with _hook_kept():
+        done = subprocess.run(
+            ["bash", "scripts/setup_venv.sh"], cwd=project, env=env, capture_output=True, text=True
+        )
     if done.returncode != 0:
         sys.stdout.write(done.stdout)
         sys.stderr.write(done.stderr)
         raise ProjectError("the commit's environment could not be built (its output is above)")
     return str(venv / "bin" / "python")
+
+
+@contextlib.contextmanager
+def _hook_kept() -> Iterator[None]:
+    hooks = _git("rev-parse", "--git-path", "hooks").stdout.strip()
+    hook = paths.ROOT / hooks / "pre-commit" if hooks else None
+    before = hook.read_bytes() if hook is not None and hook.is_file() else None
+    try:
+        yield
+    finally:
+        if hook is not None and hook.is_file() and hook.read_bytes() != before:
+            if before is None:
+                hook.unlink()
+            else:
+                hook.write_bytes(before)
 
 
 def _train_again(python: str, manifest: Mapping[str, Any], project: Path, dirty: bool) -> Path:
