@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,11 @@ class Figure:
     def median(self) -> float:
         return statistics.median(self.samples)
 
+    def add(self, seconds: float, peak: float) -> None:
+        """Keep one time and the highest peak."""
+        self.samples.append(seconds)
+        self.peak_mib = max(peak, self.peak_mib or 0.0)
+
     def row(self) -> str:
         low, high = min(self.samples), max(self.samples)
         spread = f"{low:.2f} – {high:.2f}" if len(self.samples) > 1 else "–"
@@ -67,17 +73,18 @@ class Figure:
         )
 
 
-# A helper process that runs one command and reports its wall time and the
-# peak resident memory of the command's whole process tree.
+# A helper process that runs one command and reports its wall time, the
+# peak resident memory of the command's whole process tree, and the ends of
+# its output.
 _MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
-done = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL,
+done = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.PIPE,
                       stderr=subprocess.PIPE, text=True)
 wall = time.perf_counter() - start
 peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"code": done.returncode, "wall": wall, "peak_kib": peak_kib,
-                  "stderr": done.stderr[-2000:]}))
+                  "stdout": done.stdout[-2000:], "stderr": done.stderr[-2000:]}))
 """
 
 
@@ -96,8 +103,8 @@ def user_environment(extra: dict | None = None) -> dict:
     return {**env, **(extra or {})}
 
 
-def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float]:
-    """Run a command once; return (seconds, peak MiB)."""
+def run_measured(cmd: list, cwd: Path, env: dict | None = None) -> dict:
+    """Run a command once; return its wall time, peak KiB and the ends of its output."""
     env = env if env is not None else user_environment()
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(cwd), *map(str, cmd)],
@@ -108,7 +115,15 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, 
     )
     result = json.loads(done.stdout)
     if result["code"] != 0:
-        raise CommandFailed(f"{' '.join(map(str, cmd))} failed in {cwd}:\n{result['stderr']}")
+        raise CommandFailed(
+            f"{' '.join(map(str, cmd))} failed in {cwd}:\n{result['stdout']}{result['stderr']}"
+        )
+    return result
+
+
+def measure(cmd: list, cwd: Path, env: dict | None = None) -> tuple[float, float]:
+    """Run a command once; return (seconds, peak MiB)."""
+    result = run_measured(cmd, cwd, env)
     return result["wall"], result["peak_kib"] / 1024
 
 
@@ -116,10 +131,28 @@ def repeat(name: str, unit: str, reps: int, run_once, *args) -> Figure:
     """Call ``run_once(*args)`` ``reps`` times; keep every time and the highest peak."""
     figure = Figure(name, unit)
     for _ in range(reps):
-        seconds, peak = run_once(*args)
-        figure.samples.append(seconds)
-        figure.peak_mib = max(peak, figure.peak_mib or 0.0)
+        figure.add(*run_once(*args))
     return figure
+
+
+def alternate(
+    reps: int, unit: str, runs: list[tuple[str, Callable[[], tuple[float, float]]]]
+) -> list[Figure]:
+    """Like ``repeat`` for several commands taken in turn (a, b, a, b, ...).
+
+    A change in the machine's load during the runs then falls on each alike,
+    so the ratio of their medians is fair.
+    """
+    figures = [Figure(name, unit) for name, _ in runs]
+    for _ in range(reps):
+        for figure, (_, run_once) in zip(figures, runs, strict=True):
+            figure.add(*run_once())
+    return figures
+
+
+def ratio(name: str, numerator: Figure, denominator: Figure) -> Figure:
+    """One figure over another, median over median."""
+    return Figure(name, "x", [numerator.median / denominator.median])
 
 
 def bake(out: Path, template: Path = TEMPLATE, *answers: str) -> tuple[float, float]:
@@ -172,7 +205,7 @@ def bake_figures(frameworks: list[str], reps: int, work: Path) -> list[Figure]:
         floor_template,
     )
     default = repeat("bake (default answers)", "s", reps, bake, work / "bake-default")
-    figures = [floor, default, Figure("bake / floor", "x", [default.median / floor.median])]
+    figures = [floor, default, ratio("bake / floor", default, floor)]
     for framework in frameworks:
         if framework != "scikit-learn":
             out, answer = work / f"bake-{framework}", f"framework={framework}"
@@ -210,15 +243,133 @@ def project_figures(framework: str, stages: set[str], reps: int, work: Path) -> 
         fresh_setup("pip")
 
     if "pipeline" in stages:
-        for target in ("train", "predict", "repro-check"):
-            command = ["make", target]
-            figures.append(
-                repeat(f"make {target} ({framework})", "s", reps, measure, command, project)
-            )
+        figures += pipeline_figures(framework, reps, project)
     if "project-tests" in stages and framework == "scikit-learn":
         test = ["make", "test"]
         figures.append(repeat("project test suite", "s", reps, measure, test, project))
     return figures
+
+
+# make train as configured (portable = true), and with the machine's own kernels.
+PORTABLE_TRAIN = ["make", "train"]
+NATIVE_TRAIN = ["make", "train", "ARGS=--set portable=false"]
+# Identity for the benchmark's own commit, whatever git configuration the machine has.
+GIT_IDENTITY = [
+    "-c",
+    "user.name=repro-template benchmark",
+    "-c",
+    "user.email=bench@example.invalid",
+]
+
+
+def pipeline_figures(framework: str, reps: int, project: Path) -> list[Figure]:
+    """Train (portable and native in turn), predict, check and re-create a model."""
+
+    def train(command: list[str]) -> Callable[[], tuple[float, float]]:
+        return lambda: measure(command, project)
+
+    # The first run after set-up compiles every module to bytecode: once, untimed,
+    # so that neither side of the ratio pays for it.
+    measure(PORTABLE_TRAIN, project)
+    portable, native = alternate(
+        reps,
+        "s",
+        [
+            (f"make train ({framework})", train(PORTABLE_TRAIN)),
+            (f"make train, native ({framework})", train(NATIVE_TRAIN)),
+        ],
+    )
+    figures = [portable, native, ratio(f"portable / native ({framework})", portable, native)]
+    report_code_paths(framework, project)
+    # The runs above end with a native model: predict, repro-check and
+    # reproduce take the newest model, which must be the default's, as a user's is.
+    measure(PORTABLE_TRAIN, project)
+    for target in ("predict", "repro-check"):
+        figures.append(
+            repeat(f"make {target} ({framework})", "s", reps, measure, ["make", target], project)
+        )
+    figures.append(reproduce_figure(framework, reps, project))
+    return figures
+
+
+def git(project: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, env=user_environment()
+    )
+    if done.returncode != 0:
+        raise CommandFailed(f"git {' '.join(args)} failed in {project}:\n{done.stderr}")
+    return done.stdout
+
+
+def reproduce_figure(framework: str, reps: int, project: Path) -> Figure:
+    """Commit the manifests, as a user records them, and time ``make reproduce``.
+
+    The newest manifest names the commit it was trained at; reproduce
+    re-creates it there in a temporary worktree, with this project's .venv
+    when that commit's locks match it.  Afterwards the project must be as it
+    was: one worktree, no uncommitted change, the same pre-commit hook.
+    """
+    git(project, "add", "models")
+    git(project, *GIT_IDENTITY, "commit", "--no-verify", "--quiet", "-m", "Record the models")
+    hook = project / git(project, "rev-parse", "--git-path", "hooks/pre-commit").strip()
+    hook_before = hook.read_bytes() if hook.is_file() else None
+
+    def reproduce_once() -> tuple[float, float]:
+        result = run_measured(["make", "reproduce"], project)
+        if "reproduced: bit-identical" not in result["stdout"]:
+            raise CommandFailed(
+                f"make reproduce in {project} did not say bit-identical:\n{result['stdout']}"
+            )
+        if "holds exactly that commit's locks" not in result["stdout"]:
+            print(
+                f"note: make reproduce ({framework}) built a venv instead of reusing .venv",
+                file=sys.stderr,
+            )
+        return result["wall"], result["peak_kib"] / 1024
+
+    figure = repeat(f"make reproduce ({framework})", "s", reps, reproduce_once)
+    worktrees = git(project, "worktree", "list", "--porcelain").count("worktree ")
+    changes = git(
+        project,
+        "status",
+        "--porcelain",
+        "--untracked-files=all",
+        "--",
+        ".",
+        ":(exclude)models",
+        ":(exclude)predictions",
+    )
+    hook_after = hook.read_bytes() if hook.is_file() else None
+    if worktrees != 1 or changes or hook_after != hook_before:
+        raise CommandFailed(
+            f"make reproduce left {project} changed: {worktrees} worktrees, "
+            f"changes {changes.split() or 'none'}, pre-commit hook "
+            f"{'changed' if hook_after != hook_before else 'kept'}"
+        )
+    return figure
+
+
+def report_code_paths(framework: str, project: Path) -> None:
+    """Say on stderr which kernels the newest portable and native models used."""
+    newest: dict[bool, dict] = {}
+    for path in sorted((project / "models").glob("*.json")):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        key = manifest.get("config", {}).get("portable") is True
+        if str(manifest.get("finished_at")) >= str(newest.get(key, {}).get("finished_at", "")):
+            newest[key] = manifest
+    for key, manifest in sorted(newest.items(), reverse=True):
+        observed = manifest.get("code_paths", {}).get("observed", {})
+        blas = observed.get("blas")
+        kernels = (
+            ", ".join(str(b.get("architecture")) for b in blas) if isinstance(blas, list) else blas
+        )
+        simd = observed.get("numpy_simd") or []
+        print(
+            f"code paths ({framework}, {'portable' if key else 'native'}): BLAS {kernels or '-'}; "
+            f"NumPy SIMD up to {simd[-1] if simd else '-'}; "
+            f"framework {json.dumps(observed.get('framework'))}",
+            file=sys.stderr,
+        )
 
 
 def run_stages(stages: set[str], frameworks: list[str], reps: int, work: Path) -> list[Figure]:
