@@ -73,6 +73,7 @@ def expected_files(combo: dict) -> set[str]:
         *(
             f"src/{module}/{name}.py"
             for name in [
+                "add_data",
                 "artifacts",
                 "config",
                 "data",
@@ -81,6 +82,7 @@ def expected_files(combo: dict) -> set[str]:
                 "paths",
                 "portable",
                 "predict",
+                "preprocess",
                 "provenance",
                 "repro_check",
                 "reproduce",
@@ -92,6 +94,7 @@ def expected_files(combo: dict) -> set[str]:
         "tests/conftest.py",
         "tests/test_config.py",
         "tests/test_envcheck.py",
+        "tests/test_own_data.py",
         "tests/test_package.py",
         "tests/test_policy.py",
         "tests/test_portable.py",

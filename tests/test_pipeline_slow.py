@@ -52,7 +52,7 @@ def test_make_train_and_predict_write_a_traceable_model_and_predictions(set_up_p
         train = project.make("train")
         new = sorted(set(models.iterdir()) - before)
         commit = git(project.path, "rev-parse", "HEAD")
-        stem = f"mlp-h64-lr0.01-ep20-bs32-t1-seed42-{commit[:7]}"
+        stem = f"mlp-digits-h64-lr0.01-ep20-bs32-t1-seed42-{commit[:7]}"
         assert [p.name for p in new] == [f"{stem}.json", f"{stem}{SUFFIX[framework]}"]
         assert "epoch   20/20" in train.stdout
 
@@ -73,7 +73,7 @@ def test_make_train_and_predict_write_a_traceable_model_and_predictions(set_up_p
         output = predictions / f"{stem}.csv"
         assert f"sha256 {sha256(output)}" in predict.stdout
         rows = output.read_text(encoding="utf-8").splitlines()
-        assert rows[0] == "row,prediction"
+        assert rows[0] == "id,prediction," + ",".join(f"probability_{c}" for c in range(10))
         assert len(rows) - 1 == manifest["data"]["test_rows"]
         # A model's manifest and outputs never make the tree dirty.
         assert git(project.path, "status", "--porcelain", "--", ":(exclude)models") == ""

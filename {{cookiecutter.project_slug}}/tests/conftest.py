@@ -18,8 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.module_name }} import backends, config, data
+
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = "{{ cookiecutter.module_name }}"
+# The data contract of configs/train.toml: the tests read it, never a dataset's details.
+CONFIG, _ = config.load(
+    ROOT / "configs" / "train.toml", [], config.schema(backends.load().HYPERPARAMETERS)
+)
+CONTRACT = data.Contract.from_config(CONFIG)
 # Small enough to keep the whole suite quick; the pipeline is the same.
 TINY = ("--set", "epochs=2", "--set", "hidden=8")
 # Settings a user's shell might have, which must not change any result.

@@ -7,9 +7,12 @@ import pytest
 from {{ cookiecutter.module_name }} import backends, config
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
-from conftest import command, files_in
+from conftest import ROOT, command, files_in
 
 SETTINGS = config.schema(backends.load().HYPERPARAMETERS)
+# The project's own data contract, kept as it is in every config below.
+CONFIG_TEXT = (ROOT / "configs" / "train.toml").read_text(encoding="utf-8")
+DATA_TABLE = CONFIG_TEXT[CONFIG_TEXT.index("[data]") :]
 VALID = ", ".join(sorted(SETTINGS))
 
 
@@ -30,7 +33,8 @@ def base_config(**changes) -> str:
         "batch_size": 32,
     }
     values.update(changes)
-    return "".join(f"{key} = {value}\n" for key, value in values.items())
+    top = "".join(f"{key} = {value}\n" for key, value in values.items())
+    return top + "\n" + DATA_TABLE
 
 
 def test_seed_zero_is_kept(tmp_path):
@@ -50,12 +54,16 @@ def test_overrides_change_the_config_and_are_returned_alone(tmp_path):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        (base_config() + "epoch = 3\n", ["unknown key 'epoch'", VALID]),
+        ("epoch = 3\n" + base_config(), ["unknown key 'epoch'", VALID]),
         (base_config(epochs=-1), ["epochs = -1", "out of range"]),
         (base_config(seed=1.5), ["seed = 1.5", "whole number"]),
         (base_config(seed='"abc"'), ["seed = 'abc'", "whole number"]),
         (base_config(lr="true"), ["lr = True", "a number"]),
         (base_config(portable='"yes"'), ["portable = 'yes'", "true or false"]),
+        (
+            base_config() + "extra = 1\n",
+            ["unknown key 'data.extra'", "data.missing"],
+        ),
         ("seed = 1\n", ["missing key", VALID]),
         ("seed = = 1\n", ["not valid TOML"]),
     ],
@@ -66,6 +74,7 @@ def test_overrides_change_the_config_and_are_returned_alone(tmp_path):
         "text-seed",
         "bool",
         "text-flag",
+        "unknown-data-key",
         "missing",
         "syntax",
     ],
@@ -86,6 +95,9 @@ def test_bad_config_file_is_refused_naming_the_file_and_key(tmp_path, text, word
         ("epochs=-3", ["--set 'epochs=-3'", "out of range"]),
         ("seed=abc", ["seed = 'abc'", "whole number"]),
         ("colour=red", ["unknown key 'colour'", VALID]),
+        ("data.missing=sometimes", ["data.missing = 'sometimes'", '"refuse", "drop", "impute"']),
+        ("data.features=pixel", ["data.features = 'pixel'", "a list of column names"]),
+        ("data.task=ranking", ['"classification", "regression"']),
         ("epochs", ["KEY=VALUE", VALID]),
     ],
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import pickle
 import re
@@ -13,18 +15,37 @@ import pytest
 from {{ cookiecutter.module_name }} import artifacts, backends, data
 from {{ cookiecutter.module_name }} import predict as predict_command
 
-from conftest import ROOT, command, files_in
+from conftest import CONTRACT, ROOT, command, files_in
 
 BACKEND = backends.load()
-HEADER = ",".join([*data.FEATURES, data.LABEL])
-ROW = ",".join(["0"] * len(data.FEATURES) + ["3"])
+# The contract's data, as a user's input file would hold it.
+HEADER, ROW = (ROOT / CONTRACT.path).read_text(encoding="utf-8").splitlines()[:2]
+COLUMNS = HEADER.split(",")
+FIRST = data.feature_columns(COLUMNS, CONTRACT)[0]
 
 
 def predict(model, *args: str):
     return command("predict", "--model", str(model.manifest_path), *args, cwd=model.folder)
 
 
-def test_predictions_are_identical_across_processes_and_show_accuracy(trained, tmp_path):
+def as_line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
+def with_cell(column: str, value: str) -> str:
+    """ROW with one cell changed."""
+    cells = next(csv.reader([ROW]))
+    cells[COLUMNS.index(column)] = value
+    return as_line(cells)
+
+
+# An empty cell is refused only where the contract says so.
+EMPTY_CELL = ["line 2", "the cell is empty"] if CONTRACT.missing == "refuse" else None
+
+
+def test_predictions_are_identical_across_processes_and_show_the_metrics(trained, tmp_path):
     outputs = []
     for run in ("a", "b"):
         output = tmp_path / f"{run}.csv"
@@ -33,17 +54,40 @@ def test_predictions_are_identical_across_processes_and_show_accuracy(trained, t
         assert f"sha256 {artifacts.sha256_file(output)}" in done.stdout
         outputs.append(output.read_bytes())
     assert outputs[0] == outputs[1]
+    # The default input is the held-out split: the very rows training recorded.
+    assert artifacts.sha256_bytes(outputs[0]) == trained.manifest["predictions"]["sha256"]
     lines = outputs[0].decode().splitlines()
-    assert lines[0] == "row,prediction"
+    assert lines[0].startswith("id,prediction")
     assert len(lines) - 1 == trained.manifest["data"]["test_rows"]
-    # The default input is the labelled test split, so the accuracy is shown.
-    match = re.search(r"accuracy (\d\.\d+) \((\d+)/(\d+) rows\)", done.stdout)
+    match = re.search(r"(\w+) (\S+) on the (\d+) held-out rows", done.stdout)
     assert match, done.stdout
     assert int(match.group(3)) == trained.manifest["data"]["test_rows"]
+    assert float(match.group(2)) == pytest.approx(
+        trained.manifest["metrics"][match.group(1)], abs=1e-4
+    )
+
+
+def test_predictions_name_the_class_and_give_each_class_a_probability(trained, tmp_path):
+    output = tmp_path / "p.csv"
+    assert predict(trained, "--output", str(output)).returncode == 0
+    rows = list(csv.reader(output.read_text(encoding="utf-8").splitlines()))
+    classes = trained.manifest["data"]["classes"]
+    if classes is None:
+        assert rows[0] == ["id", "prediction"]
+        return
+    assert rows[0] == ["id", "prediction", *(f"probability_{name}" for name in classes)]
+    for row in rows[1:]:
+        shares = [float(cell) for cell in row[2:]]
+        assert row[1] == classes[shares.index(max(shares))]
+        assert sum(shares) == pytest.approx(1.0)
 
 
 def test_default_model_is_the_newest_and_package_drift_is_listed(trained, tmp_path):
     model = trained.copy_to(tmp_path / "copy")
+    older = model.manifest
+    older["finished_at"] = "2000-01-01T00:00:00.000+00:00"
+    older_path = model.manifest_path.with_name("an-older-model.json")
+    older_path.write_text(json.dumps(older), encoding="utf-8")
     manifest = model.manifest
     manifest["packages"]["numpy"] = "0.0.1"
     manifest["packages"]["left-pad"] = "1.0"
@@ -58,14 +102,29 @@ def test_default_model_is_the_newest_and_package_drift_is_listed(trained, tmp_pa
     assert "missing: left-pad==1.0 is in the manifest" in done.stderr
 
 
-def test_input_without_labels_gets_predictions_and_no_accuracy(trained, tmp_path):
+def test_new_input_gets_predictions_by_line_and_never_replaces_earlier_ones(trained, tmp_path):
     rows = tmp_path / "rows.csv"
-    rows.write_text(",".join(data.FEATURES) + "\n" + ",".join(["5"] * 64) + "\n")
-    output = tmp_path / "out.csv"
-    done = predict(trained, "--input", str(rows), "--output", str(output))
+    rows.write_text(HEADER + "\n" + ROW + "\n", encoding="utf-8")
+    done = predict(trained, "--input", str(rows))
     assert done.returncode == 0, done.stderr
-    assert "accuracy" not in done.stdout
-    assert re.fullmatch(r"row,prediction\n1,\d\n", output.read_text())
+    assert "held-out" not in done.stdout
+    first = trained.folder / "predictions" / f"{trained.manifest_path.stem}-rows.csv"
+    assert first.read_text(encoding="utf-8").splitlines()[1].startswith("2,")
+    rows.write_text(HEADER + "\n" + ROW + "\n" + ROW + "\n", encoding="utf-8")
+    done = predict(trained, "--input", str(rows))
+    assert done.returncode == 0, done.stderr
+    assert "holds other predictions; kept it" in done.stdout
+    second = first.with_name(first.stem + "-2.csv")
+    assert len(second.read_text(encoding="utf-8").splitlines()) == 3
+    assert len(first.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_input_outside_what_the_model_saw_is_warned_about(trained, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(HEADER + "\n" + with_cell(FIRST, "1e6") + "\n", encoding="utf-8")
+    done = predict(trained, "--input", str(rows), "--output", str(tmp_path / "p.csv"))
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {FIRST}: 1 value(s) outside" in done.stderr
 
 
 @pytest.mark.parametrize("given", ["x.json", f"x{BACKEND.WEIGHTS_SUFFIX}", "x"])
@@ -88,15 +147,36 @@ def assert_refused(done, *words: str, output: Path):
 @pytest.mark.parametrize(
     ("content", "words"),
     [
-        (HEADER + "\n" + ROW + ",7\n", ["line 2: 66 columns, but the header has 65"]),
-        (HEADER + "\n" + ROW.replace("0", "x", 1) + "\n", ["line 2, column 1 (pixel_0)", "'x'"]),
-        (HEADER + "\n" + ROW + "\n" + ROW.replace("0", "nan", 1) + "\n", ["line 3, column 1"]),
-        (HEADER + "\n" + ROW[:-1] + "12\n", ["line 2, column 65 (label)", "'12'"]),
+        (HEADER + "\n" + ROW + ",7\n", [f"line 2: {len(COLUMNS) + 1} columns"]),
+        (HEADER + "\n" + with_cell(FIRST, "x") + "\n", [f"line 2, column {FIRST!r}", "'x'"]),
+        (HEADER + "\n" + ROW + "\n" + with_cell(FIRST, "nan") + "\n", ["line 3", "'nan'"]),
+        (HEADER + "\n" + with_cell(FIRST, "1_6") + "\n", ["line 2", "'1_6'"]),
+        (HEADER + "\n" + with_cell(FIRST, "\u0661\u0662") + "\n", ["line 2", "not a number"]),
+        (HEADER + "\n" + with_cell(FIRST, "1e999") + "\n", ["line 2", "too large"]),
+        pytest.param(
+            HEADER + "\n" + with_cell(FIRST, "") + "\n",
+            EMPTY_CELL,
+            marks=pytest.mark.skipif(EMPTY_CELL is None, reason="the contract fills empty cells"),
+        ),
         (HEADER + "\n", ["no data rows"]),
         ("", ["the file is empty"]),
-        (HEADER.replace("pixel_5", "pixel5") + "\n" + ROW + "\n", ["line 1, column 6", "pixel_5"]),
+        (
+            as_line([name + "x" if name == FIRST else name for name in COLUMNS]) + "\n" + ROW,
+            [f"no column {FIRST!r}"],
+        ),
     ],
-    ids=["columns", "text", "nan", "label", "no-rows", "empty", "header"],
+    ids=[
+        "columns",
+        "text",
+        "nan",
+        "underscore",
+        "arabic",
+        "overflow",
+        "empty-cell",
+        "no-rows",
+        "empty",
+        "header",
+    ],
 )
 def test_bad_input_csv_is_refused_naming_file_line_and_column(trained, tmp_path, content, words):
     bad = tmp_path / "bad.csv"
@@ -198,7 +278,7 @@ def test_backend_loader_refuses_a_pickle_without_running_it(trained, tmp_path):
     # The loader is a second line of defence behind the format check.
     marker = tmp_path / "marker"
     with pytest.raises(ValueError, match="not a"):
-        BACKEND.from_bytes(pickle.dumps(RunsCode(marker)), trained.manifest["config"], 64, 10)
+        BACKEND.from_bytes(pickle.dumps(RunsCode(marker)), trained.manifest["config"], 4, 3)
     assert not marker.exists()
 
 

@@ -12,7 +12,7 @@ import pytest
 from {{ cookiecutter.module_name }} import artifacts
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
-from conftest import MODULE, TINY, command, files_in, git, project_env
+from conftest import CONTRACT, MODULE, TINY, command, files_in, git, project_env
 
 
 def manifests(folder: Path) -> list[dict]:
@@ -48,7 +48,7 @@ def test_manifest_holds_no_absolute_path_home_or_host_name(workdir):
         "--config",
         str(workdir / "configs/train.toml"),
         "--data",
-        str(workdir / "data/digits.csv"),
+        str(workdir / CONTRACT.path),
     ]
     done = command("train", *TINY, *absolute, cwd=workdir)
     assert done.returncode == 0, done.stderr
@@ -63,13 +63,13 @@ def test_manifest_holds_no_absolute_path_home_or_host_name(workdir):
         assert leak not in text
     manifest = json.loads(text)
     assert manifest["config_file"] == "configs/train.toml"
-    assert manifest["data"]["file"] == "data/digits.csv"
+    assert manifest["data"]["file"] == CONTRACT.path
     assert "--config" in manifest["command"] and "configs/train.toml" in manifest["command"]
 
 
 def test_data_outside_the_project_is_refused_naming_the_fix(workdir, tmp_path):
     outside = tmp_path / "elsewhere.csv"
-    outside.write_bytes((workdir / "data/digits.csv").read_bytes())
+    outside.write_bytes((workdir / CONTRACT.path).read_bytes())
     done = command("train", *TINY, "--data", str(outside), cwd=workdir)
     assert done.returncode == 1
     assert "outside the project folder" in done.stderr
@@ -77,18 +77,26 @@ def test_data_outside_the_project_is_refused_naming_the_fix(workdir, tmp_path):
 
 
 def test_other_data_under_the_same_name_never_replaces_a_model(workdir):
-    data = workdir / "data"
-    changed = (data / "digits.csv").read_bytes().replace(b"\n0,", b"\n1,", 1)
-    (data / "other.csv").write_bytes(changed)
-    (data / "other.csv.sha256").write_text(artifacts.sha256_bytes(changed) + "  other.csv\n")
+    # Another file of the same name: the model's name, which names the data by
+    # its file name, is the same.
+    name = Path(CONTRACT.path).name
+    other = workdir / "data" / "v2" / name
+    other.parent.mkdir()
+    original = (workdir / CONTRACT.path).read_bytes()
+    changed = original + original.splitlines(keepends=True)[1]
+    other.write_bytes(changed)
+    other.with_name(name + ".sha256").write_text(f"{artifacts.sha256_bytes(changed)}  {name}\n")
     git(workdir, "add", "--all")
     git(workdir, "commit", "--quiet", "--no-verify", "--message", "Other data")
     first = command("train", *TINY, cwd=workdir)
-    second = command("train", *TINY, "--data", "data/other.csv", cwd=workdir)
+    second = command("train", *TINY, "--data", str(other.relative_to(workdir)), cwd=workdir)
     assert first.returncode == second.returncode == 0, second.stderr
     records = manifests(workdir)
     assert len(records) == 2
-    assert {record["data"]["file"] for record in records} == {"data/digits.csv", "data/other.csv"}
+    assert {record["data"]["file"] for record in records} == {
+        CONTRACT.path,
+        other.relative_to(workdir).as_posix(),
+    }
     for record in records:
         weights = workdir / "models" / record["weights"]["file"]
         assert artifacts.sha256_file(weights) == record["weights"]["sha256"]

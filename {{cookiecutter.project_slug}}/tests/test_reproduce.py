@@ -11,7 +11,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import artifacts
 
-from conftest import MODULE, TINY, command, git, make_workdir
+from conftest import CONTRACT, MODULE, TINY, command, git, make_workdir
 
 
 def train_and_commit(workdir: Path, *options: str) -> Path:
@@ -94,7 +94,7 @@ def test_reproduce_fails_when_the_manifests_weights_hash_was_altered(recorded, t
     [
         (
             lambda m: m["data"].update(sha256="f" * 64),
-            ["data file data/digits.csv has sha256", "but the model was trained on"],
+            [f"data file {CONTRACT.path} has sha256", "but the model was trained on"],
         ),
         (
             lambda m: m["git"].update(commit="1" * 40),

@@ -36,14 +36,22 @@ def test_seed_zero_is_a_seed_not_a_missing_value():
         assert zero[source] != one[source], source
 
 
-def test_split_depends_only_on_the_seed():
-    train_a, test_a = data.split(100, 7)
-    train_b, test_b = data.split(100, 7)
+def test_split_depends_only_on_the_seed_and_keeps_each_class_share():
+    labels = np.arange(100) % 4
+    train_a, test_a = data.split(labels, 7, 0.25)
+    train_b, test_b = data.split(labels, 7, 0.25)
     assert train_a.tolist() == train_b.tolist()
     assert test_a.tolist() == test_b.tolist()
     assert sorted([*train_a, *test_a]) == list(range(100))
-    assert len(test_a) == 25
-    assert data.split(100, 8)[1].tolist() != test_a.tolist()
+    assert np.bincount(labels[test_a]).tolist() == [6, 6, 6, 6]
+    assert data.split(labels, 8, 0.25)[1].tolist() != test_a.tolist()
+
+
+def test_split_of_values_holds_out_the_share_asked_for():
+    values = np.linspace(0.0, 1.0, 40)
+    train, test = data.split(values, 0, 0.2)
+    assert len(test) == 8 and len(train) == 32
+    assert data.split(values, 0, 0.2)[1].tolist() == test.tolist()
 
 
 def test_commands_fix_hash_seed_and_threads_whatever_the_shell_says(trained):

@@ -13,7 +13,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import artifacts, backends, provenance
 
-from conftest import MODULE, TINY, command, files_in, git, project_env
+from conftest import CONTRACT, MODULE, TINY, command, files_in, git, project_env
 
 BACKEND = backends.load()
 PROJECT = "{{ cookiecutter.project_slug }}"
@@ -125,9 +125,9 @@ def test_manifest_is_complete_and_its_checksums_match_the_files(trained):
     for lock in ("requirements.txt", "requirements-dev.txt"):
         assert manifest["locks"][lock] == artifacts.sha256_file(trained.folder / lock)
     assert manifest["config_file"] == "configs/train.toml"
-    assert manifest["data"]["file"] == "data/digits.csv"
+    assert manifest["data"]["file"] == CONTRACT.path
     assert manifest["weights"]["sha256"] == artifacts.sha256_file(trained.weights_path)
-    assert manifest["data"]["sha256"] == artifacts.sha256_file(trained.folder / "data/digits.csv")
+    assert manifest["data"]["sha256"] == artifacts.sha256_file(trained.folder / CONTRACT.path)
     assert manifest["overrides"] == {"epochs": 2, "hidden": 8}
     assert manifest["config"]["epochs"] == 2
     assert manifest["seed"] == manifest["config"]["seed"]
@@ -142,7 +142,8 @@ def test_manifest_is_complete_and_its_checksums_match_the_files(trained):
 def test_model_name_says_what_made_it(trained):
     commit = trained.manifest["git"]["commit"][:7]
     seed = trained.manifest["seed"]
-    pattern = rf"{BACKEND.MODEL_KIND}-h8-lr[0-9.e-]+-ep2-bs\d+-t1-seed{seed}-{commit}"
+    data_name = re.escape(Path(CONTRACT.path).stem)
+    pattern = rf"{BACKEND.MODEL_KIND}-{data_name}-h8-lr[0-9.e-]+-ep2-bs\d+-t1-seed{seed}-{commit}"
     assert re.fullmatch(pattern + re.escape(BACKEND.WEIGHTS_SUFFIX), trained.weights_path.name)
     assert trained.manifest_path.name == trained.weights_path.stem + ".json"
 
@@ -153,12 +154,12 @@ def test_training_shows_progress_per_epoch(trained):
 
 
 def test_tampered_dataset_is_refused(workdir):
-    data = workdir / "data" / "digits.csv"
-    data.write_bytes(data.read_bytes().replace(b"\n0,", b"\n1,", 1))
-    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Change a pixel")
+    data = workdir / CONTRACT.path
+    data.write_bytes(data.read_bytes() + data.read_bytes().splitlines(keepends=True)[1])
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Change the data")
     done = command("train", *TINY, cwd=workdir)
     assert done.returncode == 1
-    assert "data file data/digits.csv does not match its checksum" in done.stderr
+    assert f"data file {CONTRACT.path} does not match its checksum" in done.stderr
     assert files_in(workdir / "models") == []
 
 

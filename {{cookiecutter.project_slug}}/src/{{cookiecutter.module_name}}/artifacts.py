@@ -156,9 +156,9 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
 def model_stem(kind: str, parts: Sequence[str], commit: str | None, dirty: bool | None) -> str:
     """A short file name that says what made the model.
 
-    For example ``mlp-h64-lr0.01-ep20-bs32-t1-seed42-3f9c2ab``: the model
-    kind, every setting by its label, and the short commit (``nogit``
-    outside a repository, ``-dirty`` for uncommitted changes).
+    For example ``mlp-digits-h64-lr0.01-ep20-bs32-t1-seed42-3f9c2ab``: the
+    model kind, the data, every setting by its label, and the short commit
+    (``nogit`` outside a repository, ``-dirty`` for uncommitted changes).
     """
     names = [kind, *(part for part in parts if part), commit[:7] if commit else "nogit"]
     return "-".join([*names, "dirty"] if dirty else names)

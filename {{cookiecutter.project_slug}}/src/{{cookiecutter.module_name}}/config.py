@@ -73,22 +73,103 @@ class Flag:
         return "" if value else self.label_when_off
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One of a few words."""
+
+    options: tuple[str, ...]
+    help: str
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(f'"{option}"' for option in self.options)
+
+    def check(self, value: Any) -> str:
+        if value not in self.options:
+            raise ValueError(f"use {self.describe()}")
+        return value
+
+    def name_part(self, value: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A name or a path: one line of text, empty only where that means "none"."""
+
+    help: str
+    may_be_empty: bool = False
+
+    def describe(self) -> str:
+        return "a quoted text" + (" (empty for none)" if self.may_be_empty else "")
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or any(c in value for c in "\n\r\0"):
+            raise ValueError(f"use {self.describe()} on one line")
+        if not value.strip() and not self.may_be_empty:
+            raise ValueError(f"use {self.describe()}, not an empty one")
+        return value
+
+    def name_part(self, value: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A list of column names; empty means every column not named elsewhere."""
+
+    help: str
+
+    def describe(self) -> str:
+        return 'a list of column names, for example ["a", "b"], or [] for every other column'
+
+    def check(self, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(f"use {self.describe()}")
+        if len(set(value)) != len(value):
+            raise ValueError("a column is named twice")
+        return value
+
+    def name_part(self, value: list[str]) -> str:
+        return ""
+
+
+AnySetting = Setting | Flag | Choice | Text | Columns
+
 # The keys every project has, whatever its framework.
-SHARED: dict[str, Setting | Flag] = {
+SHARED: dict[str, AnySetting] = {
     "threads": Setting(int, 1, 256, "t", "CPU threads for BLAS, OpenMP and the framework"),
     "seed": Setting(int, 0, 2**32 - 1, "seed", "the seed of every random generator"),
     "portable": Flag(
         "native", "one CPU code path (x86-64-v3) on every x86-64 machine, so bits travel"
     ),
+    # The data contract: which file, which columns, what the model predicts.
+    "data.path": Text("the data file, relative to the project folder"),
+    "data.label": Text("the column the model learns to predict"),
+    "data.features": Columns("the columns the model reads"),
+    "data.id": Text("a column that names each row in predictions", may_be_empty=True),
+    "data.task": Choice(("classification", "regression"), "what the label is"),
+    "data.test_fraction": Setting(float, 0.01, 0.9, "", "the share of rows held out for testing"),
+    "data.missing": Choice(("refuse", "drop", "impute"), "what to do with an empty cell"),
 }
 
 
-def schema(hyperparameters: Mapping[str, Setting]) -> dict[str, Setting | Flag]:
+def schema(hyperparameters: Mapping[str, Setting]) -> dict[str, AnySetting]:
     """All valid keys: the model's hyperparameters, then the shared keys."""
     return {**hyperparameters, **SHARED}
 
 
-def _valid_keys(settings: Mapping[str, Setting | Flag]) -> str:
+def flatten(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables become dotted keys: ``[data] path = ...`` is ``data.path``."""
+    flat = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{inner}": item for inner, item in flatten(value).items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _valid_keys(settings: Mapping[str, AnySetting]) -> str:
     return ", ".join(sorted(settings))
 
 
@@ -100,7 +181,7 @@ def _parse_value(raw: str) -> Any:
         return raw
 
 
-def check(values: Mapping[str, Any], settings: Mapping[str, Setting | Flag], source: str) -> dict:
+def check(values: Mapping[str, Any], settings: Mapping[str, AnySetting], source: str) -> dict:
     """Check a complete set of values; ``source`` names where they came from."""
     unknown = sorted(set(values) - set(settings))
     if unknown:
@@ -123,7 +204,7 @@ def check(values: Mapping[str, Any], settings: Mapping[str, Setting | Flag], sou
 
 
 def load(
-    path: Path, overrides: Sequence[str], settings: Mapping[str, Setting | Flag]
+    path: Path, overrides: Sequence[str], settings: Mapping[str, AnySetting]
 ) -> tuple[dict, dict]:
     """Read and check the config file, then apply and check the overrides.
 
@@ -138,7 +219,7 @@ def load(
     except (OSError, UnicodeDecodeError) as error:
         raise ProjectError(f"config file {path} cannot be read: {error}") from None
     try:
-        values = tomllib.loads(text)
+        values = flatten(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
         raise ProjectError(f"config file {path} is not valid TOML: {error}") from None
     config = check(values, settings, f"config file {path}")

@@ -1,38 +1,81 @@
-"""The bundled data: verified against its checksum, read strictly, split from the seed.
+"""The data: read strictly by the contract in configs/train.toml, checked, split from the seed.
 
-A CSV has a header of 64 pixel columns, ``pixel_0`` to ``pixel_63``,
-optionally followed by ``label``.  Anything else is refused with the file,
-line and column of the first problem.
+The ``[data]`` table of the config is the contract: the file, the label
+column, the feature columns (every other column by default), an optional id
+column, the task, the share of rows held out, and what to do with an empty
+cell.  Types come from the contract, never guessed: every feature cell is a
+plain decimal number (``1_6``, non-ASCII digits, ``nan`` and ``inf`` are
+refused), and the first problem is reported with its file, line, column
+name and value.
+
+Reading is NumPy's own C parser on the fast path; when it objects, a
+precise pass with the csv module finds the first bad cell and names it.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .artifacts import sha256_bytes
 from .errors import ProjectError
 
-# Relative to the project folder (see ``paths``).
-DEFAULT_DATA = ("data", "digits.csv")
-FEATURES = tuple(f"pixel_{i}" for i in range(64))
-LABEL = "label"
-CLASSES = 10
-# Pixels are whole numbers from 0 to 16; the models see them scaled to 0..1.
-PIXEL_MAX = 16.0
-# The share of rows held out for testing, chosen by the seed.
-TEST_FRACTION = 0.25
+# A plain decimal number: digits, a point, an exponent; ASCII only.
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# Words NumPy would read as numbers that a contract does not allow.
+NOT_FINITE = re.compile(r"(?:^|,)[ \t]*[+-]?(?:nan|inf(?:inity)?)[ \t]*(?=,|\r?$)", re.I | re.M)
+INTEGER = re.compile(r"-?\d{1,18}", re.ASCII)
+QUOTED = re.compile(r'"[^"\n]*"')
+EMPTY_CELL = re.compile(r"(?:^|(?<=,))[ \t]*(?=,|$)", re.M)
+# How many out-of-range features predict names one by one.
+MAX_FEATURE_WARNINGS = 5
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The ``[data]`` table of the config."""
+
+    path: str
+    label: str
+    features: tuple[str, ...]
+    id: str
+    task: str
+    test_fraction: float
+    missing: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Contract:
+        return cls(
+            path=config["data.path"],
+            label=config["data.label"],
+            features=tuple(config["data.features"]),
+            id=config["data.id"],
+            task=config["data.task"],
+            test_fraction=config["data.test_fraction"],
+            missing=config["data.missing"],
+        )
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
 
 
 @dataclass(frozen=True)
 class Table:
-    """Rows of a CSV: the features as floats, the labels if the file has them."""
+    """The rows of a data file, as the contract reads them."""
 
-    features: list[list[float]]
-    labels: list[int] | None
     source: str
+    features: list[str]
+    x: Any  # float64 array (rows, features); NaN marks an empty cell
+    labels: Any  # str array, or None when the file has no label column
+    ids: Any  # str array: the id column, or the line numbers
+    lines: Any  # int array: each row's line in the file
 
 
 def checksum_file(path: Path) -> Path:
@@ -45,7 +88,8 @@ def read_verified(path: Path) -> bytes:
         data = path.read_bytes()
     except FileNotFoundError:
         raise ProjectError(
-            f"data file {path} not found; restore it with: git checkout -- {path}"
+            f"data file {path} not found; restore it (git checkout -- {path}), or get it "
+            "as data/README.md says"
         ) from None
     except OSError as error:
         raise ProjectError(f"data file {path} cannot be read: {error.strerror or error}") from None
@@ -55,118 +99,265 @@ def read_verified(path: Path) -> bytes:
     except (FileNotFoundError, IndexError):
         raise ProjectError(
             f"checksum file {recorded} is missing or empty; restore it with "
-            f"git checkout -- {recorded}, or record the data's checksum: "
-            f"sha256sum {path.name} > {recorded.name} (in {path.parent})"
+            f"git checkout -- {recorded}, or register the data: make add-data FILE={path}"
         ) from None
     actual = sha256_bytes(data)
     if actual != expected:
         raise ProjectError(
             f"data file {path} does not match its checksum in {recorded} "
-            f"(sha256 {actual[:12]}..., recorded {expected[:12]}...); restore it with "
-            f"git checkout -- {path}, or if you changed it on purpose, record the new "
-            f"checksum: sha256sum {path.name} > {recorded.name} (in {path.parent})"
+            f"(sha256 {actual[:12]}..., recorded {expected[:12]}...); restore it, or if you "
+            f"changed it on purpose, register it again: make add-data FILE={path}"
         )
     return data
 
 
-def parse_csv(data: bytes, source: str, *, need_labels: bool = False) -> Table:
-    """Read a digits CSV; the first problem raises ProjectError with file, line and column."""
+def header_of(text: str, source: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text)), None)
+    if not first or not any(name.strip() for name in first):
+        raise ProjectError(f"{source}: the file is empty; the first line must name the columns")
+    names = [name.strip() for name in first]
+    seen = set()
+    for number, name in enumerate(names, 1):
+        if not name:
+            raise ProjectError(f"{source}, line 1, column {number}: a column has no name")
+        if name in seen:
+            raise ProjectError(f"{source}, line 1: the column {name!r} appears twice")
+        seen.add(name)
+    return names
+
+
+def feature_columns(header: Sequence[str], contract: Contract) -> list[str]:
+    """The contract's features, or every column but the label and the id."""
+    if contract.features:
+        return list(contract.features)
+    return [name for name in header if name not in (contract.label, contract.id)]
+
+
+def read_table(
+    raw: bytes,
+    source: str,
+    contract: Contract,
+    *,
+    need_label: bool,
+    features: Sequence[str] | None = None,
+) -> Table:
+    """Read a CSV by the contract; ``features`` fixes the columns (a model's own)."""
     try:
-        text = data.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ProjectError(f"{source}: not UTF-8 text (byte {error.start})") from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    allowed = (list(FEATURES), [*FEATURES, LABEL])
-    if header is None or not any(header):
-        raise ProjectError(
-            f"{source}: the file is empty; expected a header line of "
-            f"pixel_0,...,pixel_63 and optionally label"
-        )
-    header = [name.strip() for name in header]
-    if header not in allowed:
-        column = next(
-            (i for i, name in enumerate(header, 1) if i > len(FEATURES) + 1 or name != _name(i)),
-            len(header) + 1,
-        )
-        expected = repr(_name(column)) if column <= len(FEATURES) + 1 else "no more columns"
-        found = repr(header[column - 1]) if column <= len(header) else "nothing"
-        raise ProjectError(
-            f"{source}, line 1, column {column}: expected {expected}, found {found}; "
-            f"the header must be pixel_0,...,pixel_63 and optionally label"
-        )
-    has_labels = header[-1] == LABEL
-    if need_labels and not has_labels:
-        raise ProjectError(f"{source}, line 1: no {LABEL!r} column, and this use needs one")
+    header = header_of(text, source)
+    wanted = list(features) if features is not None else feature_columns(header, contract)
+    _check_columns(header, wanted, contract, source, need_label)
+    has_label = contract.label in header
+    if not wanted:
+        raise ProjectError(f"{source}: no feature column; name some in data.features")
+    table = _fast(text, header, wanted, contract, has_label, source)
+    if table is None:
+        table = _precise(text, header, wanted, contract, has_label, source)
+    if len(table.x) == 0:
+        raise ProjectError(f"{source}: no data rows after the header line")
+    return table
 
-    features: list[list[float]] = []
-    labels: list[int] = []
+
+def _check_columns(header, wanted, contract, source, need_label) -> None:
+    missing = [name for name in wanted if name not in header]
+    if contract.id and contract.id not in header:
+        missing.append(contract.id)
+    if need_label and contract.label not in header:
+        missing.insert(0, contract.label)
+    if missing:
+        raise ProjectError(
+            f"{source}, line 1: no column {missing[0]!r}; the columns are "
+            f"{', '.join(header[:12])}{' ...' if len(header) > 12 else ''}; "
+            "set data.label, data.features and data.id in configs/train.toml to match"
+        )
+    for name in (contract.label, contract.id):
+        if name and name in wanted:
+            raise ProjectError(
+                f"configs/train.toml: {name!r} is both a feature and the label or id; "
+                "remove it from data.features"
+            )
+
+
+def _fast(text, header, wanted, contract, has_label, source) -> Table | None:
+    """NumPy's C parser; None when anything needs the precise pass to be named."""
+    import numpy as np
+
+    text = text.replace("\r\n", "\n").rstrip("\n")
+    if NOT_FINITE.search(text) or "\n\n" in text:
+        return None
+    unquoted = QUOTED.sub("", text) if '"' in text else text
+    if unquoted.count(",") != (len(header) - 1) * (text.count("\n") + 1):
+        return None  # a row with more or fewer cells than the header
+    body = text
+    if EMPTY_CELL.search(text, text.find("\n") + 1):
+        # Empty cells become NaN; no NaN can come from the file itself (see above).
+        body = EMPTY_CELL.sub("nan", text)
+    strings = [contract.label] if has_label else []
+    strings += [contract.id] if contract.id else []
+    options = {"delimiter": ",", "skiprows": 1, "quotechar": '"', "ndmin": 2}
+    try:
+        x = np.loadtxt(
+            io.StringIO(body),
+            usecols=[header.index(name) for name in wanted],
+            dtype=np.float64,
+            **options,
+        )
+        found = {}
+        if strings:
+            cells = np.loadtxt(
+                io.StringIO(text),
+                usecols=[header.index(name) for name in strings],
+                dtype=str,
+                **options,
+            )
+            found = {name: np.char.strip(cells[:, i]) for i, name in enumerate(strings)}
+    except ValueError:
+        return None
+    rows = len(x)
+    if rows != text.count("\n") or np.isinf(x).any():
+        return None  # a quoted line break, a short row, or an overflow: name it precisely
+    lines = np.arange(2, rows + 2)
+    ids = found[contract.id] if contract.id else lines.astype(str)
+    return Table(source, list(wanted), x, found.get(contract.label), ids, lines)
+
+
+def _precise(text, header, wanted, contract, has_label, source) -> Table:
+    """The csv module, cell by cell: slow, and names the first problem exactly."""
+    import numpy as np
+
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    positions = [header.index(name) for name in wanted]
+    label_at = header.index(contract.label) if has_label else None
+    id_at = header.index(contract.id) if contract.id else None
+    x, labels, ids, lines = [], [], [], []
+    line = 1
     for row in reader:
-        line = reader.line_num
+        line_before, line = line, reader.line_num
         if not row:
-            continue
+            raise ProjectError(f"{source}, line {line_before + 1}: an empty line")
         if len(row) != len(header):
             raise ProjectError(
                 f"{source}, line {line}: {len(row)} columns, but the header has {len(header)}"
             )
-        values = []
-        for column, cell in enumerate(row[: len(FEATURES)], 1):
-            values.append(_number(cell, source, line, column))
-        features.append(values)
-        if has_labels:
-            labels.append(_label(row[-1], source, line, len(header)))
-    if not features:
-        raise ProjectError(f"{source}: no data rows after the header line")
-    return Table(features, labels if has_labels else None, source)
+        x.append([_number(row[i], source, line, header[i]) for i in positions])
+        if label_at is not None:
+            labels.append(row[label_at].strip())
+        if id_at is not None:
+            ids.append(row[id_at].strip())
+        lines.append(line)
+    array = np.asarray(x, dtype=np.float64).reshape(len(x), len(wanted))
+    ids_array = np.asarray(ids if id_at is not None else [str(n) for n in lines], dtype=str)
+    label_array = np.asarray(labels, dtype=str) if label_at is not None else None
+    return Table(source, list(wanted), array, label_array, ids_array, np.asarray(lines))
 
 
-def _name(column: int) -> str:
-    return FEATURES[column - 1] if column <= len(FEATURES) else LABEL
-
-
-def _where(source: str, line: int, column: int) -> str:
-    return f"{source}, line {line}, column {column} ({_name(column)})"
-
-
-def _number(cell: str, source: str, line: int, column: int) -> float:
-    try:
-        value = float(cell)
-    except ValueError:
-        raise ProjectError(f"{_where(source, line, column)}: {cell!r} is not a number") from None
-    if not math.isfinite(value):
+def _number(cell: str, source: str, line: int, column: str) -> float:
+    value = cell.strip()
+    if not value:
+        return math.nan
+    if not NUMBER.fullmatch(value):
         raise ProjectError(
-            f"{_where(source, line, column)}: {cell!r} is not a finite number (no NaN or inf)"
+            f"{source}, line {line}, column {column!r}: {cell!r} is not a number "
+            "(write plain decimals such as 3, -0.5 or 1e-3)"
         )
-    return value
+    number = float(value)
+    if not math.isfinite(number):
+        raise ProjectError(f"{source}, line {line}, column {column!r}: {cell!r} is too large")
+    return number
 
 
-def _label(cell: str, source: str, line: int, column: int) -> int:
-    try:
-        value = int(cell)
-    except ValueError:
-        value = -1
-    if not 0 <= value < CLASSES:
-        raise ProjectError(
-            f"{_where(source, line, column)}: {cell!r} is not a digit label from 0 to {CLASSES - 1}"
-        )
-    return value
-
-
-def arrays(table: Table):
-    """Features scaled to 0..1 as float64, and labels (or None), as numpy arrays."""
+def first_missing(table: Table) -> str | None:
+    """Where the first empty feature cell is, in words; None when there is none."""
     import numpy as np
 
-    x = np.asarray(table.features, dtype=np.float64) / PIXEL_MAX
-    y = None if table.labels is None else np.asarray(table.labels, dtype=np.int64)
-    return x, y
+    rows, columns = np.nonzero(np.isnan(table.x))
+    if not len(rows):
+        return None
+    return f"{table.source}, line {table.lines[rows[0]]}, column {table.features[columns[0]]!r}"
 
 
-def split(n_rows: int, seed: int):
-    """Row indices of the training and test parts, the same for the same seed."""
+def class_names(labels: Any) -> list[str]:
+    """The classes in order: by number when every label is a whole number, else by text."""
+    names = sorted(set(labels.tolist()))
+    if all(INTEGER.fullmatch(name) for name in names):
+        return sorted(names, key=int)
+    return names
+
+
+def numeric_labels(labels: Any, source: str, lines: Any) -> Any:
+    import numpy as np
+
+    values = np.empty(len(labels), dtype=np.float64)
+    for i, cell in enumerate(labels.tolist()):
+        values[i] = _number(cell, source, int(lines[i]), "label")
+    return values
+
+
+def split(labels: Any, seed: int, test_fraction: float):
+    """Row indices of the training and test parts, the same for the same seed.
+
+    With class labels the split is stratified: each class keeps its share
+    of the held-out rows.
+    """
     import numpy as np
 
     from .seed import SPLIT_STREAM, stream
 
-    order = np.random.default_rng(stream(seed, SPLIT_STREAM)).permutation(n_rows)
-    n_test = round(n_rows * TEST_FRACTION)
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
+    rng = np.random.default_rng(stream(seed, SPLIT_STREAM))
+    if labels is None or labels.dtype.kind == "f":
+        order = rng.permutation(len(labels))
+        n_test = round(len(order) * test_fraction)
+        return np.sort(order[n_test:]), np.sort(order[:n_test])
+    test = []
+    for value in np.unique(labels):
+        rows = np.flatnonzero(labels == value)
+        rows = rows[rng.permutation(len(rows))]
+        n_test = min(round(len(rows) * test_fraction), len(rows) - 1)
+        test.extend(rows[:n_test].tolist())
+    test_rows = np.asarray(sorted(test), dtype=np.int64)
+    train_rows = np.setdiff1d(np.arange(len(labels)), test_rows)
+    return train_rows, test_rows
+
+
+def feature_statistics(x: Any, names: Sequence[str]) -> dict[str, dict[str, float | None]]:
+    """Min, max, mean and share missing of each feature, over the training rows."""
+    import numpy as np
+
+    stats = {}
+    for i, name in enumerate(names):
+        column = x[:, i]
+        present = column[~np.isnan(column)]
+        stats[name] = {
+            "min": float(present.min()) if len(present) else None,
+            "max": float(present.max()) if len(present) else None,
+            "mean": float(present.mean()) if len(present) else None,
+            "missing": float(1 - len(present) / len(column)) if len(column) else 0.0,
+        }
+    return stats
+
+
+def out_of_range(x: Any, names: Sequence[str], stats: Mapping[str, Mapping]) -> list[str]:
+    """One line per feature whose values fall outside what the model saw in training."""
+    import numpy as np
+
+    lines = []
+    for i, name in enumerate(names):
+        seen = stats.get(name) or {}
+        low, high = seen.get("min"), seen.get("max")
+        if low is None or high is None:
+            continue
+        column = x[:, i]
+        outside = int(((column < low) | (column > high)).sum())
+        if outside:
+            lines.append(
+                f"{name}: {outside} value(s) outside {low:g} to {high:g}, "
+                f"the range the model was trained on (from {np.nanmin(column):g} "
+                f"to {np.nanmax(column):g})"
+            )
+    if len(lines) > MAX_FEATURE_WARNINGS:
+        more = len(lines) - MAX_FEATURE_WARNINGS
+        lines = [*lines[:MAX_FEATURE_WARNINGS], f"and {more} more feature(s)"]
+    return lines

@@ -10,11 +10,13 @@ held-out test rows of the data the model was trained on.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, backends, config, data, paths, seed
+from . import artifacts, backends, config, data, paths, preprocess, seed
 from .errors import ProjectError, run_command
 
 COMMAND = "predict"
@@ -28,7 +30,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--models-dir", type=Path, default=paths.in_project("models"), help="where models are"
     )
-    parser.add_argument("--input", type=Path, help="CSV of pixel_0..pixel_63 [, label]")
+    parser.add_argument(
+        "--input", type=Path, help="CSV with the model's feature columns (and its id column)"
+    )
     parser.add_argument("--output", type=Path, help="predictions CSV to write")
     return parser.parse_args(argv)
 
@@ -42,16 +46,8 @@ def find_manifest(args: argparse.Namespace, backend_suffix: str) -> Path:
     return args.model.with_name(args.model.name + ".json")
 
 
-def read_input(args: argparse.Namespace, manifest: dict, manifest_path: Path):
-    """Features and labels (or None) to predict on, as numpy arrays."""
-    if args.input is not None:
-        try:
-            raw = args.input.read_bytes()
-        except OSError as error:
-            raise ProjectError(
-                f"input file {args.input} cannot be read: {error.strerror}"
-            ) from None
-        return data.arrays(data.parse_csv(raw, str(args.input)))
+def held_out(manifest: dict, manifest_path: Path, contract: data.Contract):
+    """The rows the model was tested on: its own data, checked, split by its own seed."""
     path = paths.in_project(manifest["data"]["file"])
     raw = data.read_verified(path)
     if artifacts.sha256_bytes(raw) != manifest["data"]["sha256"]:
@@ -59,9 +55,69 @@ def read_input(args: argparse.Namespace, manifest: dict, manifest_path: Path):
             f"data file {path} is not the data that trained {manifest_path} (its sha256 "
             "differs from the manifest's); pass the rows to predict with --input CSV"
         )
-    x, y = data.arrays(data.parse_csv(raw, str(path), need_labels=True))
-    _, test_rows = data.split(len(y), manifest["config"]["seed"])
-    return x[test_rows], y[test_rows]
+    features = manifest["preprocessing"]["features"]
+    table = data.read_table(raw, contract.path, contract, need_label=True, features=features)
+    examples = preprocess.examples(table, contract)
+    _, test_rows = data.split(examples.targets, manifest["config"]["seed"], contract.test_fraction)
+    return preprocess.rows_of(examples.table, test_rows), examples.targets[test_rows]
+
+
+def new_rows(args: argparse.Namespace, prep: preprocess.Preprocessing, contract: data.Contract):
+    """The rows of --input, with the missing-value policy the model was trained under."""
+    import numpy as np
+
+    try:
+        raw = args.input.read_bytes()
+    except OSError as error:
+        raise ProjectError(f"input file {args.input} cannot be read: {error.strerror}") from None
+    table = data.read_table(
+        raw, str(args.input), contract, need_label=False, features=prep.features
+    )
+    empty = np.isnan(table.x).any(axis=1)
+    if empty.any() and contract.missing == "refuse":
+        raise ProjectError(
+            f"{data.first_missing(table)}: the cell is empty, and the model was trained with "
+            'data.missing = "refuse"; fill it'
+        )
+    if empty.any() and contract.missing == "drop":
+        print(
+            f"warning: {int(empty.sum())} row(s) with an empty cell get no prediction "
+            '(the model was trained with data.missing = "drop")',
+            file=sys.stderr,
+        )
+        table = preprocess.rows_of(table, ~empty)
+    return table
+
+
+def render(ids: Sequence[str], names: Sequence[str], probabilities, classes) -> bytes:
+    """The predictions CSV: the row's id, the prediction, and each class's probability."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    extra = [f"probability_{name}" for name in classes] if probabilities is not None else []
+    writer.writerow(["id", "prediction", *extra])
+    for number, (row_id, name) in enumerate(zip(ids, names, strict=True)):
+        shares = [] if probabilities is None else [repr(float(p)) for p in probabilities[number]]
+        writer.writerow([row_id, name, *shares])
+    return buffer.getvalue().encode("utf-8")
+
+
+def output_path(args: argparse.Namespace, manifest_path: Path, content: bytes) -> Path:
+    """Where to write, never silently over other predictions."""
+    if args.output is not None:
+        if args.output.is_dir() or args.output.name in ("", ".", ".."):
+            raise ProjectError(f"--output {args.output} is a folder; name a .csv file in it")
+        if args.output.is_file() and args.output.read_bytes() != content:
+            print(f"note: replacing {args.output}, which held other predictions")
+        return args.output
+    stem = manifest_path.stem if args.input is None else f"{manifest_path.stem}-{args.input.stem}"
+    folder = paths.in_project("predictions")
+    for number in range(1, 10_000):
+        candidate = folder / (f"{stem}.csv" if number == 1 else f"{stem}-{number}.csv")
+        if not candidate.exists() or candidate.read_bytes() == content:
+            if number > 1:
+                print(f"note: {folder / (stem + '.csv')} holds other predictions; kept it")
+            return candidate
+    raise ProjectError(f"{folder} holds 9999 prediction files named {stem}-N; move some away")
 
 
 def warn_about_packages(manifest: dict, manifest_path: Path) -> None:
@@ -78,12 +134,6 @@ def warn_about_packages(manifest: dict, manifest_path: Path) -> None:
             print(f"warning:   {line}", file=sys.stderr)
 
 
-def render(predictions) -> bytes:
-    """The predictions CSV: one row per input row, numbered from 1."""
-    lines = ["row,prediction"] + [f"{row},{int(p)}" for row, p in enumerate(predictions, 1)]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def predict(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     paths.check_running_here()
@@ -97,34 +147,43 @@ def predict(argv: Sequence[str]) -> int:
         )
     settings = config.schema(backend.HYPERPARAMETERS)
     cfg = config.check(manifest["config"], settings, f"manifest {manifest_path}: config")
-    output = args.output or paths.in_project("predictions", f"{manifest_path.stem}.csv")
-    artifacts.check_writable(output.parent)
+    contract = data.Contract.from_config(cfg)
+    prep = preprocess.Preprocessing.from_record(
+        manifest.get("preprocessing") or {}, f"manifest {manifest_path}"
+    )
+    if args.output is not None:
+        artifacts.check_writable(args.output.parent)
     seed.prepare_process(cfg["threads"], backend, cfg["portable"])
     weights = artifacts.read_weights(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
     weights_file = artifacts.weights_path(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
     artifacts.check_format(weights, backend.WEIGHTS_FORMAT, weights_file)
     warn_about_packages(manifest, manifest_path)
-    x, y = read_input(args, manifest, manifest_path)
+    if args.input is None:
+        rows, targets = held_out(manifest, manifest_path, contract)
+    else:
+        rows, targets = new_rows(args, prep, contract), None
+        for line in data.out_of_range(rows.x, prep.features, manifest["data"]["features"]):
+            print(f"warning: {line}", file=sys.stderr)
 
     seed.seed_everything(cfg["seed"], cfg["threads"], backend)
     try:
-        model = backend.from_bytes(weights, cfg, x.shape[1], data.CLASSES)
+        model = backend.from_bytes(weights, cfg, len(prep.features), prep.n_outputs)
     except ValueError as error:
         raise ProjectError(
             f"model file {weights_file} cannot be loaded as {backend.WEIGHTS_FORMAT}: {error}; "
             "retrain: make train"
         ) from None
-    predictions = backend.predict(model, x)
-
-    content = render(predictions)
+    scores = backend.scores(model, prep.inputs(rows.x))
+    names, probabilities = prep.outputs(scores)
+    content = render(rows.ids.tolist(), names, probabilities, prep.classes)
+    output = output_path(args, manifest_path, content)
     artifacts.write_files_atomically({output: content})
     print(f"model {weights_file} (sha256 {manifest['weights']['sha256']})")
-    print(
-        f"wrote {output}: {len(predictions)} predictions, sha256 {artifacts.sha256_bytes(content)}"
-    )
-    if y is not None:
-        correct = int((predictions == y).sum())
-        print(f"accuracy {correct / len(y):.4f} ({correct}/{len(y)} rows)")
+    print(f"wrote {output}: {len(names)} predictions, sha256 {artifacts.sha256_bytes(content)}")
+    if targets is not None:
+        measured = preprocess.metrics(prep, scores, targets)
+        shown = ", ".join(f"{name} {value:.4g}" for name, value in measured.items())
+        print(f"{shown} on the {len(names)} held-out rows")
     return 0
 
 

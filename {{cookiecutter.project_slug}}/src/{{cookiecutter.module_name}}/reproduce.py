@@ -162,7 +162,7 @@ def _hook_kept() -> Iterator[None]:
 def _train_again(python: str, manifest: Mapping[str, Any], project: Path, dirty: bool) -> Path:
     output = project.parent / "reproduced-models"
     command = [python, "-m", f"{__package__}.train", "--models-dir", str(output)]
-    command += ["--config", manifest["config_file"], "--data", manifest["data"]["file"]]
+    command += ["--config", manifest["config_file"]]
     for key, value in manifest["overrides"].items():
         command += ["--set", f"{key}={json.dumps(value)}"]
     if dirty:
@@ -252,16 +252,18 @@ def distance(
 
 
 def _same_predictions(backend: Any, manifest: Mapping[str, Any], old: bytes, fresh: bytes) -> float:
-    """The share of held-out rows on which both models predict the same class."""
-    from . import data
+    """The share of held-out rows on which both models predict the same."""
+    from . import data, predict, preprocess
 
-    raw = data.read_verified(paths.in_project(manifest["data"]["file"]))
-    x, y = data.arrays(data.parse_csv(raw, manifest["data"]["file"], need_labels=True))
-    _, test_rows = data.split(len(y), manifest["config"]["seed"])
-    cfg, n_features = manifest["config"], x.shape[1]
-    first = backend.predict(backend.from_bytes(old, cfg, n_features, data.CLASSES), x[test_rows])
-    second = backend.predict(backend.from_bytes(fresh, cfg, n_features, data.CLASSES), x[test_rows])
-    return float((first == second).mean())
+    cfg = manifest["config"]
+    prep = preprocess.Preprocessing.from_record(manifest["preprocessing"], "the manifest")
+    rows, _ = predict.held_out(dict(manifest), Path("the manifest"), data.Contract.from_config(cfg))
+    x = prep.inputs(rows.x)
+    first, second = (
+        prep.outputs(backend.scores(backend.from_bytes(w, cfg, x.shape[1], prep.n_outputs), x))[0]
+        for w in (old, fresh)
+    )
+    return sum(a == b for a, b in zip(first, second, strict=True)) / max(len(first), 1)
 
 
 def reproduce(argv: Sequence[str]) -> int:

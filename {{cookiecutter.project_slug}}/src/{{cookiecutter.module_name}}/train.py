@@ -7,11 +7,24 @@ Usage: python -m <module>.train [--set KEY=VALUE ...] [--allow-dirty]
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, backends, config, data, paths, portable, predict, provenance, seed
+from . import (
+    artifacts,
+    backends,
+    config,
+    data,
+    paths,
+    portable,
+    predict,
+    preprocess,
+    provenance,
+    seed,
+)
 from .errors import ProjectError, check_interrupted, run_command
 
 COMMAND = "train"
@@ -39,9 +52,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="train even with uncommitted changes (the manifest records them as a patch)",
     )
-    parser.add_argument(
-        "--data", type=Path, default=paths.in_project(*data.DEFAULT_DATA), help="data CSV"
-    )
+    parser.add_argument("--data", type=Path, help="another data file for this run (sets data.path)")
     parser.add_argument(
         "--models-dir", type=Path, default=paths.in_project("models"), help="output folder"
     )
@@ -71,9 +82,9 @@ def lock_digests() -> dict[str, str | None]:
     return digests
 
 
-def recorded_command(config_file: str, data_file: str, overrides: Sequence[str], dirty: bool):
+def recorded_command(config_file: str, overrides: Sequence[str], dirty: bool):
     """The command that trains this model again, with paths relative to the project."""
-    options = ["--config", config_file, "--data", data_file]
+    options = ["--config", config_file]
     for override in overrides:
         options += ["--set", override]
     return ["python", "-m", f"{__package__}.train", *options, *(["--allow-dirty"] * dirty)]
@@ -85,9 +96,11 @@ def train(argv: Sequence[str]) -> int:
     paths.check_running_here()
     backend = backends.load()
     settings = config.schema(backend.HYPERPARAMETERS)
-    cfg, overrides = config.load(args.config, args.overrides, settings)
+    overrides_given = list(args.overrides)
+    if args.data is not None:
+        overrides_given.append(f"data.path={json.dumps(paths.relative(args.data, 'data file'))}")
+    cfg, overrides = config.load(args.config, overrides_given, settings)
     config_file = paths.relative(args.config, "config file")
-    data_file = paths.relative(args.data, "data file")
     artifacts.check_writable(args.models_dir)
     environment, pinned = seed.prepare_process(cfg["threads"], backend, cfg["portable"])
     state = check_git(args.allow_dirty)
@@ -97,26 +110,42 @@ def train(argv: Sequence[str]) -> int:
             patch = provenance.uncommitted_patch(paths.ROOT)
         except OSError as error:
             raise ProjectError(f"cannot record the uncommitted change: {error}") from None
-    raw = data.read_verified(args.data)
-    x, y = data.arrays(data.parse_csv(raw, str(args.data), need_labels=True))
+    contract = data.Contract.from_config(cfg)
+    data_path = paths.in_project(contract.path)
+    paths.relative(data_path, "data file (data.path)")
+    raw = data.read_verified(data_path)
+    table = data.read_table(raw, contract.path, contract, need_label=True)
+    prepared = preprocess.examples(table, contract)
+    if prepared.dropped:
+        print(f"note: {prepared.dropped} row(s) with an empty cell left out (data.missing = drop)")
+    rows = prepared.table
+    train_rows, test_rows = data.split(prepared.targets, cfg["seed"], contract.test_fraction)
+    prep = preprocess.Preprocessing.fit(
+        rows.x[train_rows], rows.features, prepared.classes, prepared.targets[train_rows]
+    )
+    x = prep.inputs(rows.x)
+    targets = prep.model_targets(prepared.targets)
 
     rng, framework_settings = seed.seed_everything(cfg["seed"], cfg["threads"], backend)
-    train_rows, test_rows = data.split(len(y), cfg["seed"])
-    model = backend.build(cfg, x.shape[1], data.CLASSES, rng)
+    model = backend.build(cfg, x.shape[1], prep.n_outputs, rng)
 
     def report(epoch: int, loss: float) -> None:
         check_interrupted()
         print(f"epoch {epoch:>4}/{cfg['epochs']}  loss {loss:.4f}", flush=True)
 
-    model = backend.fit(model, x[train_rows], y[train_rows], cfg, rng, report)
+    model = backend.fit(model, x[train_rows], targets[train_rows], cfg, rng, report)
     weights = backend.to_bytes(model)
     # Measure the model as predict will see it: loaded back from the saved bytes.
-    loaded = backend.from_bytes(weights, cfg, x.shape[1], data.CLASSES)
-    held_out = backend.predict(loaded, x[test_rows])
-    accuracy = float((held_out == y[test_rows]).mean())
+    loaded = backend.from_bytes(weights, cfg, x.shape[1], prep.n_outputs)
+    held_out = backend.scores(loaded, x[test_rows])
+    metrics = preprocess.metrics(prep, held_out, prepared.targets[test_rows])
+    names, probabilities = prep.outputs(held_out)
+    predictions = predict.render(rows.ids[test_rows].tolist(), names, probabilities, prep.classes)
     weights_sha256 = artifacts.sha256_bytes(weights)
 
-    parts = [setting.name_part(cfg[key]) for key, setting in settings.items()]
+    # The data's name, then each setting by its label: mlp-digits-h64-lr0.01-...
+    parts = [re.sub(r"[^A-Za-z0-9_.]+", "_", Path(contract.path).stem)]
+    parts += [setting.name_part(cfg[key]) for key, setting in settings.items()]
     stem = artifacts.model_stem(backend.MODEL_KIND, parts, state.commit, state.dirty)
     stem = artifacts.free_stem(args.models_dir, stem, backend.WEIGHTS_SUFFIX, weights_sha256)
     weights_path = args.models_dir / f"{stem}{backend.WEIGHTS_SUFFIX}"
@@ -124,6 +153,7 @@ def train(argv: Sequence[str]) -> int:
     patch_path = args.models_dir / f"{stem}.patch"
     from .envcheck import installed_versions
 
+    dirty_allowed = bool(args.allow_dirty and state.dirty)
     manifest = {
         "format": artifacts.MANIFEST_FORMAT,
         "framework": backend.FRAMEWORK,
@@ -137,21 +167,25 @@ def train(argv: Sequence[str]) -> int:
         "predictions": {
             "of": "the held-out rows, as predict writes them",
             "rows": len(test_rows),
-            "sha256": artifacts.sha256_bytes(predict.render(held_out)),
+            "sha256": artifacts.sha256_bytes(predictions),
         },
         "config_file": config_file,
         "config": cfg,
         "overrides": overrides,
         "seed": cfg["seed"],
         "data": {
-            "file": data_file,
+            "file": contract.path,
             "sha256": artifacts.sha256_bytes(raw),
-            "rows": len(y),
+            "rows": len(table.x),
+            "rows_left_out": prepared.dropped,
             "train_rows": len(train_rows),
             "test_rows": len(test_rows),
-            "test_fraction": data.TEST_FRACTION,
+            "task": contract.task,
+            "classes": prep.classes,
+            "features": data.feature_statistics(rows.x[train_rows], rows.features),
         },
-        "metrics": {"test_accuracy": accuracy},
+        "preprocessing": prep.record(),
+        "metrics": metrics,
         "git": {
             "commit": state.commit,
             "tree": state.tree,
@@ -172,9 +206,7 @@ def train(argv: Sequence[str]) -> int:
         },
         "packages": installed_versions(),
         "threads": {**environment, **framework_settings},
-        "command": recorded_command(
-            config_file, data_file, args.overrides, bool(args.allow_dirty and state.dirty)
-        ),
+        "command": recorded_command(config_file, overrides_given, dirty_allowed),
         "started_at": started,
         "finished_at": provenance.now(),
     }
@@ -182,7 +214,8 @@ def train(argv: Sequence[str]) -> int:
     # The manifest goes last: whoever finds it finds the files it names.
     files.update({weights_path: weights, manifest_path: artifacts.manifest_bytes(manifest)})
     artifacts.write_files_atomically(files)
-    print(f"test accuracy {accuracy:.4f} on {len(test_rows)} held-out rows")
+    shown = ", ".join(f"{name} {value:.4g}" for name, value in metrics.items())
+    print(f"{shown} on {len(test_rows)} held-out rows")
     print(f"saved {weights_path} (sha256 {weights_sha256})")
     if patch is not None:
         print(f"saved {patch_path}: the uncommitted change this model was trained with")

@@ -22,6 +22,11 @@ from ..errors import ProjectError
 # Called after each epoch with the epoch number (from 1) and the mean training loss.
 EpochCallback = Callable[[int, float], None]
 
+
+def is_regression(config: Mapping[str, Any]) -> bool:
+    return config.get("data.task") == "regression"
+
+
 # A small multi-layer perceptron's hyperparameters, shared by the backends
 # that train one; the labels make up the model's file name.
 MLP_HYPERPARAMETERS: dict[str, Setting] = {
@@ -56,8 +61,12 @@ class Backend(Protocol):
     def random_draws(self, count: int) -> list[float]:
         """Draws from the framework's own global generator (for tests of seeding)."""
 
-    def build(self, config: Mapping[str, Any], n_features: int, n_classes: int, rng: Any) -> Any:
-        """A new, untrained model."""
+    def build(self, config: Mapping[str, Any], n_features: int, n_outputs: int, rng: Any) -> Any:
+        """A new, untrained model: ``n_outputs`` classes, or 1 for regression.
+
+        ``config["data.task"]`` says which: classification learns class
+        numbers with a cross-entropy loss, regression one number with MSE.
+        """
 
     def fit(
         self,
@@ -68,10 +77,10 @@ class Backend(Protocol):
         rng: Any,
         on_epoch: EpochCallback,
     ) -> Any:
-        """Train the model on float features ``x`` and integer labels ``y``."""
+        """Train on float features ``x`` and labels ``y``: class numbers, or floats."""
 
-    def predict(self, model: Any, x: Any) -> Any:
-        """Integer class predictions for ``x``, as a numpy array."""
+    def scores(self, model: Any, x: Any) -> Any:
+        """For ``x``, as a numpy array: each class's probability, or the predicted value."""
 
     def to_bytes(self, model: Any) -> bytes:
         """The model's weights in WEIGHTS_FORMAT."""
@@ -80,7 +89,7 @@ class Backend(Protocol):
         """The weights in ``data`` as numpy arrays, in a fixed order (to compare two models)."""
 
     def from_bytes(
-        self, data: bytes, config: Mapping[str, Any], n_features: int, n_classes: int
+        self, data: bytes, config: Mapping[str, Any], n_features: int, n_outputs: int
     ) -> Any:
         """A model with the weights in ``data``, on the CPU; raises ValueError if unreadable."""
 

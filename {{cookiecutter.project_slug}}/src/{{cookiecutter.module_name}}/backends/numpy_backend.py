@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import MLP_HYPERPARAMETERS, EpochCallback
+from . import MLP_HYPERPARAMETERS, EpochCallback, is_regression
 
 FRAMEWORK = "numpy"
 MODEL_KIND = "mlp"
@@ -44,7 +44,7 @@ def random_draws(count: int) -> list[float]:
     return np.random.random(count).tolist()
 
 
-def build(config: Mapping[str, Any], n_features: int, n_classes: int, rng: Any) -> dict:
+def build(config: Mapping[str, Any], n_features: int, n_outputs: int, rng: Any) -> dict:
     import numpy as np
 
     hidden = config["hidden"]
@@ -52,8 +52,8 @@ def build(config: Mapping[str, Any], n_features: int, n_classes: int, rng: Any) 
     return {
         "w1": rng.normal(0.0, np.sqrt(2.0 / n_features), (n_features, hidden)),
         "b1": np.zeros(hidden),
-        "w2": rng.normal(0.0, np.sqrt(2.0 / hidden), (hidden, n_classes)),
-        "b2": np.zeros(n_classes),
+        "w2": rng.normal(0.0, np.sqrt(2.0 / hidden), (hidden, n_outputs)),
+        "b2": np.zeros(n_outputs),
     }
 
 
@@ -70,6 +70,7 @@ def fit(
     import numpy as np
 
     beta1, beta2 = ADAM_BETAS
+    regression = is_regression(config)
     moments = {name: (np.zeros_like(model[name]), np.zeros_like(model[name])) for name in model}
     step = 0
     for epoch in range(1, config["epochs"] + 1):
@@ -79,14 +80,18 @@ def fit(
             rows = order[start : start + config["batch_size"]]
             xb, yb = x[rows], y[rows]
             hidden, logits = _forward(model, xb)
-            # Softmax cross-entropy, shifted by the row maximum for stability.
-            shifted = logits - logits.max(axis=1, keepdims=True)
-            probabilities = np.exp(shifted)
-            probabilities /= probabilities.sum(axis=1, keepdims=True)
-            total += float(-np.log(probabilities[np.arange(len(yb)), yb] + 1e-12).sum())
-            d_logits = probabilities
-            d_logits[np.arange(len(yb)), yb] -= 1.0
-            d_logits /= len(yb)
+            if regression:
+                # Mean squared error of the one linear output.
+                error = logits[:, 0] - yb
+                total += float((error**2).sum())
+                d_logits = (2.0 * error / len(yb))[:, None]
+            else:
+                # Softmax cross-entropy, shifted by the row maximum for stability.
+                probabilities = _softmax(logits)
+                total += float(-np.log(probabilities[np.arange(len(yb)), yb] + 1e-12).sum())
+                d_logits = probabilities
+                d_logits[np.arange(len(yb)), yb] -= 1.0
+                d_logits /= len(yb)
             d_hidden = (d_logits @ model["w2"].T) * (hidden > 0)
             gradients = {
                 "w1": xb.T @ d_hidden,
@@ -110,8 +115,16 @@ def fit(
     return model
 
 
-def predict(model: Mapping[str, Any], x: Any) -> Any:
-    return _forward(model, x)[1].argmax(axis=1)
+def _softmax(logits: Any) -> Any:
+    import numpy as np
+
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+def scores(model: Mapping[str, Any], x: Any) -> Any:
+    outputs = _forward(model, x)[1]
+    return outputs[:, 0] if outputs.shape[1] == 1 else _softmax(outputs)
 
 
 def to_bytes(model: Mapping[str, Any]) -> bytes:
@@ -120,7 +133,7 @@ def to_bytes(model: Mapping[str, Any]) -> bytes:
     return save({name: model[name] for name in PARAMETERS})
 
 
-def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classes: int) -> dict:
+def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_outputs: int) -> dict:
     from safetensors.numpy import load
 
     try:
@@ -130,8 +143,8 @@ def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classe
     shapes = {
         "w1": (n_features, config["hidden"]),
         "b1": (config["hidden"],),
-        "w2": (config["hidden"], n_classes),
-        "b2": (n_classes,),
+        "w2": (config["hidden"], n_outputs),
+        "b2": (n_outputs,),
     }
     found = {name: tuple(array.shape) for name, array in model.items()}
     if found != shapes:

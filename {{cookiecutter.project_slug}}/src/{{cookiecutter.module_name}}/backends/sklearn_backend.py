@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import MLP_HYPERPARAMETERS, EpochCallback
+from . import MLP_HYPERPARAMETERS, EpochCallback, is_regression
 
 FRAMEWORK = "scikit-learn"
 MODEL_KIND = "mlp"
@@ -52,10 +52,14 @@ def random_draws(count: int) -> list[float]:
     return check_random_state(None).random_sample(count).tolist()
 
 
-def build(config: Mapping[str, Any], n_features: int, n_classes: int, rng: Any) -> Any:
-    from sklearn.neural_network import MLPClassifier
+def _kind(config: Mapping[str, Any]) -> type:
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    return MLPClassifier(
+    return MLPRegressor if is_regression(config) else MLPClassifier
+
+
+def build(config: Mapping[str, Any], n_features: int, n_outputs: int, rng: Any) -> Any:
+    return _kind(config)(
         hidden_layer_sizes=(config["hidden"],),
         solver="adam",
         learning_rate_init=config["lr"],
@@ -70,15 +74,17 @@ def fit(
 ) -> Any:
     import numpy as np
 
-    classes = np.unique(y)
+    options = {} if is_regression(config) else {"classes": np.unique(y)}
     for epoch in range(1, config["epochs"] + 1):
         # One partial_fit is one shuffled pass over the data: progress per epoch.
-        model.partial_fit(x, y, classes=classes)
+        model.partial_fit(x, y, **options)
         on_epoch(epoch, float(model.loss_))
     return model
 
 
-def predict(model: Any, x: Any) -> Any:
+def scores(model: Any, x: Any) -> Any:
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(x)
     return model.predict(x)
 
 
@@ -132,9 +138,8 @@ def _canonical(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classes: int) -> Any:
+def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_outputs: int) -> Any:
     import skops.io
-    from sklearn.neural_network import MLPClassifier
 
     try:
         untrusted = skops.io.get_untrusted_types(data=data)
@@ -144,8 +149,9 @@ def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classe
     if refused:
         raise ValueError(f"holds types this project does not trust: {', '.join(refused)}")
     model = skops.io.loads(data, trusted=list(untrusted) or None)
-    if not isinstance(model, MLPClassifier):
-        raise ValueError(f"holds a {type(model).__name__}, not an MLPClassifier")
+    kind = _kind(config) if config else type(model)
+    if type(model) is not kind or type(model).__name__ not in ("MLPClassifier", "MLPRegressor"):
+        raise ValueError(f"holds a {type(model).__name__}, not an {kind.__name__}")
     return model
 
 

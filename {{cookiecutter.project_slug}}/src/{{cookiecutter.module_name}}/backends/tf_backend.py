@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import MLP_HYPERPARAMETERS, EpochCallback
+from . import MLP_HYPERPARAMETERS, EpochCallback, is_regression
 
 FRAMEWORK = "tensorflow"
 MODEL_KIND = "mlp"
@@ -68,14 +68,14 @@ def random_draws(count: int) -> list[float]:
     return tf.random.uniform([count], dtype=tf.float64).numpy().tolist()
 
 
-def build(config: Mapping[str, Any], n_features: int, n_classes: int, rng: Any) -> Any:
+def build(config: Mapping[str, Any], n_features: int, n_outputs: int, rng: Any) -> Any:
     import keras
 
     return keras.Sequential(
         [
             keras.Input((n_features,)),
             keras.layers.Dense(config["hidden"], activation="relu"),
-            keras.layers.Dense(n_classes),
+            keras.layers.Dense(n_outputs),
         ]
     )
 
@@ -86,16 +86,19 @@ def fit(
     import keras
     import numpy as np
 
+    regression = is_regression(config)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config["lr"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        loss=keras.losses.MeanSquaredError()
+        if regression
+        else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     progress = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, float(logs["loss"]))
     )
     model.fit(
         x.astype(np.float32),
-        y,
+        y.astype(np.float32).reshape(-1, 1) if regression else y,
         epochs=config["epochs"],
         batch_size=config["batch_size"],
         shuffle=True,
@@ -105,10 +108,14 @@ def fit(
     return model
 
 
-def predict(model: Any, x: Any) -> Any:
+def scores(model: Any, x: Any) -> Any:
     import numpy as np
 
-    return np.asarray(model(x.astype(np.float32), training=False)).argmax(axis=1)
+    outputs = np.asarray(model(x.astype(np.float32), training=False), dtype=np.float64)
+    if outputs.shape[1] == 1:
+        return outputs[:, 0]
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def to_bytes(model: Any) -> bytes:
@@ -119,14 +126,14 @@ def to_bytes(model: Any) -> bytes:
     return save({f"{i:03d}": np.ascontiguousarray(w) for i, w in enumerate(model.get_weights())})
 
 
-def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classes: int) -> Any:
+def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_outputs: int) -> Any:
     from safetensors.numpy import load
 
     try:
         arrays = load(data)
     except Exception as error:
         raise ValueError(f"not a safetensors file ({error})") from None
-    model = build(config, n_features, n_classes, None)
+    model = build(config, n_features, n_outputs, None)
     expected = [tuple(w.shape) for w in model.get_weights()]
     found = [tuple(arrays[name].shape) for name in sorted(arrays)]
     if found != expected:

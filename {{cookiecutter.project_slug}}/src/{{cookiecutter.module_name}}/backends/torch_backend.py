@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from . import MLP_HYPERPARAMETERS, EpochCallback
+from . import MLP_HYPERPARAMETERS, EpochCallback, is_regression
 
 FRAMEWORK = "pytorch"
 MODEL_KIND = "mlp"
@@ -62,13 +62,13 @@ def random_draws(count: int) -> list[float]:
     return torch.rand(count, dtype=torch.float64).tolist()
 
 
-def build(config: Mapping[str, Any], n_features: int, n_classes: int, rng: Any) -> Any:
+def build(config: Mapping[str, Any], n_features: int, n_outputs: int, rng: Any) -> Any:
     from torch import nn
 
     return nn.Sequential(
         nn.Linear(n_features, config["hidden"]),
         nn.ReLU(),
-        nn.Linear(config["hidden"], n_classes),
+        nn.Linear(config["hidden"], n_outputs),
     )
 
 
@@ -91,9 +91,9 @@ def fit(
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    dataset = TensorDataset(
-        torch.from_numpy(x.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
-    )
+    regression = is_regression(config)
+    targets = y.astype(np.float32).reshape(-1, 1) if regression else y.astype(np.int64)
+    dataset = TensorDataset(torch.from_numpy(x.astype(np.float32)), torch.from_numpy(targets))
     loader = DataLoader(
         dataset,
         batch_size=config["batch_size"],
@@ -103,7 +103,7 @@ def fit(
         worker_init_fn=_seed_worker,
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
-    loss_function = torch.nn.CrossEntropyLoss()
+    loss_function = torch.nn.MSELoss() if regression else torch.nn.CrossEntropyLoss()
     model.train()
     for epoch in range(1, config["epochs"] + 1):
         total = 0.0
@@ -117,13 +117,16 @@ def fit(
     return model
 
 
-def predict(model: Any, x: Any) -> Any:
+def scores(model: Any, x: Any) -> Any:
     import numpy as np
     import torch
 
     model.eval()
     with torch.no_grad():
-        return model(torch.from_numpy(x.astype(np.float32))).argmax(dim=1).numpy()
+        outputs = model(torch.from_numpy(x.astype(np.float32)))
+        if outputs.shape[1] == 1:
+            return outputs[:, 0].numpy()
+        return torch.softmax(outputs, dim=1).numpy()
 
 
 def to_bytes(model: Any) -> bytes:
@@ -133,14 +136,14 @@ def to_bytes(model: Any) -> bytes:
     return save({name: tensor.detach().cpu().contiguous() for name, tensor in state.items()})
 
 
-def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_classes: int) -> Any:
+def from_bytes(data: bytes, config: Mapping[str, Any], n_features: int, n_outputs: int) -> Any:
     from safetensors.torch import load
 
     try:
         state = load(data)  # tensors on the CPU
     except Exception as error:
         raise ValueError(f"not a safetensors file ({error})") from None
-    model = build(config, n_features, n_classes, None)
+    model = build(config, n_features, n_outputs, None)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:

@@ -1,0 +1,179 @@
+"""Register a dataset: record its checksum, write the [data] table, say what to commit.
+
+Usage: python -m <module>.add_data FILE --label COLUMN [--task T] [--id COLUMN]
+       [--features A,B,...] [--missing POLICY]
+(or ``make add-data FILE=path LABEL=column``).
+
+A file outside data/ is copied there first.  A file over 1 MB, the limit of
+the commit hook, stays out of git: it is added to .gitignore and only its
+checksum is committed; data/README.md says how a colleague gets it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import artifacts, config, data, paths
+from .errors import ProjectError, run_command
+
+COMMAND = "add-data"
+# Files above this size are refused by the commit hook (check-added-large-files).
+GIT_LIMIT = 1024 * 1024
+CONFIG = ("configs", "train.toml")
+# Where a label becomes a number to predict rather than a class.
+MANY_VALUES = 20
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=f"{__package__}.add_data", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("file", type=Path, help="the CSV file")
+    parser.add_argument("--label", required=True, help="the column to predict")
+    parser.add_argument("--task", choices=("classification", "regression"), help="default: guessed")
+    parser.add_argument("--id", default="", help="a column that names each row")
+    parser.add_argument("--features", default="", help="comma-separated columns (default: all)")
+    parser.add_argument(
+        "--missing", choices=("refuse", "drop", "impute"), default="refuse", help="empty cells"
+    )
+    return parser.parse_args(argv)
+
+
+def place(source: Path) -> Path:
+    """The file inside data/: copied there unless it already lies in the project."""
+    if not source.is_file():
+        raise ProjectError(f"{source} is not a file; give the path of a CSV file")
+    try:
+        paths.relative(source, "data file")
+        return source
+    except ProjectError:
+        pass
+    target = paths.ROOT / "data" / source.name
+    if target.exists() and artifacts.sha256_file(target) != artifacts.sha256_file(source):
+        raise ProjectError(
+            f"data/{source.name} exists and holds other data; rename {source} and try again"
+        )
+    shutil.copyfile(source, target)
+    print(f"copied {source} to data/{source.name}")
+    return target
+
+
+def guess_task(labels) -> str:
+    """Regression when every label is a number and there are many values, else classes."""
+    values = [label for label in labels.tolist() if label]
+    if values and all(data.NUMBER.fullmatch(value) for value in values):
+        numbers = {float(value) for value in values}
+        if len(numbers) > MANY_VALUES or any(not n.is_integer() for n in numbers):
+            return "regression"
+    return "classification"
+
+
+def write_table(path: Path, values: dict[str, object]) -> None:
+    """Set each key of the [data] table, keeping the file's comments and layout."""
+    text = path.read_text(encoding="utf-8")
+    start = re.search(r"^\[data\][ \t]*(#.*)?$", text, re.M)
+    if start is None:
+        text = text.rstrip("\n") + "\n\n[data]\n"
+        start = re.search(r"^\[data\]$", text, re.M)
+    end = re.search(r"^\[", text[start.end() :], re.M)
+    head, table = text[: start.end()], text[start.end() :]
+    tail = ""
+    if end is not None:
+        table, tail = table[: end.start()], table[end.start() :]
+    for key, value in values.items():
+        rendered = json.dumps(value, ensure_ascii=False)
+        line = re.compile(rf"^({re.escape(key)}[ \t]*=[ \t]*)([^#\n]*?)([ \t]*#.*)?$", re.M)
+        if line.search(table):
+            table = line.sub(
+                lambda m, new=rendered: f"{m.group(1)}{new}{m.group(3) or ''}", table, count=1
+            )
+        else:
+            table = table.rstrip("\n") + f"\n{key} = {rendered}\n"
+    artifacts.write_files_atomically({path: (head + table + tail).encode("utf-8")})
+
+
+def keep_out_of_git(relative: str) -> bool:
+    """Add a large file to .gitignore; True if it was not there yet."""
+    ignore = paths.ROOT / ".gitignore"
+    entry = f"/{relative}"
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
+    if entry in lines:
+        return False
+    note = "# Data over 1 MB stays out of git; its .sha256 is committed (data/README.md)."
+    added = ([note] if note not in lines else []) + [entry]
+    text = "\n".join([*lines, *added]) + "\n"
+    artifacts.write_files_atomically({ignore: text.encode("utf-8")})
+    return True
+
+
+def add(argv: Sequence[str]) -> int:
+    args = parse_args(argv)
+    paths.check_running_here()
+    path = place(args.file)
+    relative = paths.relative(path, "data file")
+    raw = path.read_bytes()
+    features = [name.strip() for name in args.features.split(",") if name.strip()]
+    draft = data.Contract(
+        relative, args.label, tuple(features), args.id, "classification", 0.25, "refuse"
+    )
+    table = data.read_table(raw, relative, draft, need_label=True)
+    task = args.task or guess_task(table.labels)
+    checksum = data.checksum_file(path)
+    digest = artifacts.sha256_bytes(raw)
+    artifacts.write_files_atomically({checksum: f"{digest}  {path.name}\n".encode()})
+    values = {
+        "path": relative,
+        "label": args.label,
+        "features": features,
+        "id": args.id,
+        "task": task,
+        "missing": args.missing,
+    }
+    config_path = paths.ROOT.joinpath(*CONFIG)
+    write_table(config_path, values)
+    # The table must read back as a valid contract.
+    config.check(
+        {f"data.{k}": v for k, v in values.items()},
+        {
+            k: s
+            for k, s in config.SHARED.items()
+            if k.startswith("data.") and k != "data.test_fraction"
+        },
+        str(config_path),
+    )
+    empty = int(data.first_missing(table) is not None)
+    print(
+        f"registered {relative}: {len(table.x)} rows, {len(table.features)} features, "
+        f"label {args.label!r} ({task}; change it with --task)"
+    )
+    print(
+        f"wrote {checksum.name} (sha256 {digest[:12]}...) and the [data] table "
+        "of configs/train.toml"
+    )
+    if empty and args.missing == "refuse":
+        print(f"note: {data.first_missing(table)} is empty; choose --missing drop or impute")
+    commit = ["configs/train.toml", f"{relative}.sha256"]
+    if len(raw) > GIT_LIMIT:
+        if keep_out_of_git(relative):
+            commit.append(".gitignore")
+        print(f"{relative} is over 1 MB: it stays out of git; share it as data/README.md says")
+    else:
+        commit.append(relative)
+    print("commit it:")
+    print(f"  git add {' '.join(commit)}")
+    print(f'  git commit -m "Train on {path.name}"')
+    return 0
+
+
+def main() -> int:
+    return run_command(COMMAND, add, sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
