@@ -120,3 +120,65 @@ def test_make_reproduce_builds_the_commits_environment_when_the_venv_drifted(set
         run([*uv, "uninstall", "--python", project.python, "six"], cwd=project.path)
         for path in set(models.iterdir()) - before:
             path.unlink()
+
+
+FLOWERS = "name,length,width,height,species\n" + "".join(
+    f"plant-{i},{(i % 3) + (i % 7) / 10:.2f},{'' if i == 4 else f'{(i % 5) / 3:.3f}'},"
+    f"{(i % 3) * 2 + (i % 4) / 5:.2f},{['rose', 'tulip', 'lily, white'][i % 3]}\n".replace(
+        "lily, white", '"lily, white"'
+    )
+    for i in range(90)
+)
+GROWTH = "water,light,growth\n" + "".join(
+    f"{(i % 9) / 4:.3f},{(i % 5) / 2:.3f},{3 * (i % 9) / 4 - (i % 5) / 2 + (i % 2) / 50:.4f}\n"
+    for i in range(120)
+)
+
+
+def commit_all(project, message: str) -> None:
+    git(project.path, "add", "--all")
+    git(project.path, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit",
+        "--quiet", "--no-verify", "--message", message)  # fmt: skip
+
+
+@params
+def test_own_csv_with_string_labels_and_a_regression_csv_by_the_documented_commands(
+    set_up_project, framework
+):
+    """Only the config changes, through make add-data; the code stays as baked."""
+    project = set_up_project(framework)
+    head = git(project.path, "rev-parse", "HEAD")
+    small = "ARGS=--set epochs=5 --set hidden=8"
+    try:
+        (project.path / "data" / "flowers.csv").write_text(FLOWERS, encoding="utf-8")
+        project.make("add-data", "FILE=data/flowers.csv", "LABEL=species", "ARGS=--id name")
+        commit_all(project, "Train on flowers")
+        refused = project.make("train", small, check=False)
+        assert "data/flowers.csv, line 6, column 'width': the cell is empty" in refused.stderr
+        for policy in ("drop", "impute"):
+            project.make("train", f"{small} --set data.missing={policy}")
+        project.make("predict")
+        newest = max(
+            (project.path / "predictions").glob("*.csv"), key=lambda p: p.stat().st_mtime_ns
+        )
+        rows = newest.read_text(encoding="utf-8").splitlines()
+        assert rows[0] == (
+            "id,prediction,probability_lily, white,probability_rose,probability_tulip"
+        ).replace("probability_lily, white", '"probability_lily, white"')
+        assert all(row.startswith("plant-") for row in rows[1:])
+        done = project.make("repro-check", f"{small} --set data.missing=impute")
+        assert "reproducible: weights and predictions are bit-identical" in done.stdout
+
+        (project.path / "data" / "growth.csv").write_text(GROWTH, encoding="utf-8")
+        project.make("add-data", "FILE=data/growth.csv", "LABEL=growth")
+        commit_all(project, "Train on growth")
+        project.make("train", small)
+        (manifest,) = (project.path / "models").glob("mlp-growth-*.json")
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+        assert record["data"]["task"] == "regression"
+        assert set(record["metrics"]) == {"rmse", "mae", "r2"}
+        done = project.make("predict")
+        assert "rmse" in done.stdout and "r2" in done.stdout
+    finally:
+        git(project.path, "reset", "--quiet", "--hard", head)
+        git(project.path, "clean", "--quiet", "-fdx", "models", "predictions", "data")
