@@ -13,6 +13,7 @@ JSON.  Nothing here asserts a speed: targets are shown beside the figures.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -30,7 +31,9 @@ BIN = Path(sys.executable).parent
 FRAMEWORKS = ("scikit-learn", "pytorch", "tensorflow", "numpy")
 # The variable the generated scripts/setup_venv.sh reads to choose pip or uv.
 INSTALLER_VARIABLE = "INSTALLER"
-STAGES = ("bake", "setup", "pipeline", "project-tests", "template-tests")
+STAGES = ("bake", "setup", "pipeline", "project-tests", "template-tests", "scale")
+# The stages that need the default project baked and set up.
+PROJECT_STAGES = {"setup", "pipeline", "project-tests", "scale"}
 
 # What the figures are compared with; shown, never enforced.
 TARGETS = {
@@ -43,6 +46,10 @@ TARGETS = {
     "venv size": "<= 350 MB",
     "template fast tier": "<= 120 s",
     "template full suite": "<= 1800 s",
+    "read + check CSV, 1M rows": "<= 10 s; peak <= 1.5 GB (1430 MiB)",
+    "read + check CSV, 1M rows, 1% empty cells": "<= 10 s; peak <= 1.5 GB (1430 MiB)",
+    "make train, 100k / 10k rows": "10x if linear",
+    "make train, 1M / 100k rows": "10x if linear",
 }
 
 
@@ -213,7 +220,9 @@ def bake_figures(frameworks: list[str], reps: int, work: Path) -> list[Figure]:
     return figures
 
 
-def project_figures(framework: str, stages: set[str], reps: int, work: Path) -> list[Figure]:
+def project_figures(
+    framework: str, stages: set[str], reps: int, work: Path, quick: bool = False
+) -> list[Figure]:
     """Bake one framework's project, set it up, and time its own commands."""
     out = work / f"project-{framework}"
     bake(out, TEMPLATE, f"framework={framework}")
@@ -247,7 +256,162 @@ def project_figures(framework: str, stages: set[str], reps: int, work: Path) -> 
     if "project-tests" in stages and framework == "scikit-learn":
         test = ["make", "test"]
         figures.append(repeat("project test suite", "s", reps, measure, test, project))
+    if "scale" in stages and framework == "scikit-learn":
+        # Last: it registers other data, and the stages above train on the digits.
+        figures += scale_figures(reps, project, SCALE_QUICK if quick else SCALE)
     return figures
+
+
+@dataclass(frozen=True)
+class ScalePlan:
+    """How many rows the scale stage reads, and trains on."""
+
+    read_rows: int
+    train_rows: tuple[int, ...]
+
+
+# 1M rows of 20 features and a label are about 200 MB of CSV.
+SCALE = ScalePlan(1_000_000, (10_000, 100_000, 1_000_000))
+SCALE_QUICK = ScalePlan(100_000, (1_000, 10_000))
+SCALE_FEATURES = 20
+SCALE_LABEL = "animal"
+SCALE_SEED = 20261201
+# The share of feature cells left empty in the second file read.
+SCALE_EMPTY = 0.01
+
+# Writes a CSV of seeded numbers in the project's venv: python -c _MAKE_CSV
+# PATH ROWS EMPTY_SHARE SEED FEATURES LABEL.  The label follows the first three
+# features, so training learns something; the empty cells come from a stream of
+# their own, so both files hold the same numbers.
+_MAKE_CSV = r"""
+import sys
+import numpy as np
+path, empty, label = sys.argv[1], float(sys.argv[3]), sys.argv[6]
+rows, seed, features, chunk = int(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5]), 50_000
+values, holes = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
+names = np.array(["cat", "dog", "bird"])
+line = ",".join(["%.6f"] * features) + ",%s\n"
+with open(path, "w", encoding="utf-8", newline="") as out:
+    out.write(",".join(f"f{i:02d}" for i in range(1, features + 1)) + f",{label}\n")
+    for start in range(0, rows, chunk):
+        x = values.standard_normal((min(chunk, rows - start), features)) * 10
+        labels = names[np.argmax(x[:, :3], axis=1)].tolist()
+        if empty:
+            x[holes.random(x.shape) < empty] = np.nan
+        text = "".join(line % (*row, label) for row, label in zip(x.tolist(), labels))
+        out.write(text.replace("nan", "") if empty else text)
+"""
+
+# Reads and checks a registered file as train does, in a fresh process:
+# python -c _READ_CSV MODULE PATH LABEL.  It says which path read_table took.
+_READ_CSV = """
+import importlib, json, sys
+from pathlib import Path
+import numpy as np
+data = importlib.import_module(sys.argv[1] + ".data")
+path, label = sys.argv[2], sys.argv[3]
+contract = data.Contract(path, label, (), "", "classification", 0.25, "refuse")
+precise, used = data._precise, []
+def counted(*args, **kwargs):
+    used.append(True)
+    return precise(*args, **kwargs)
+data._precise = counted
+table = data.read_table(data.read_verified(Path(path)), path, contract, need_label=True)
+empty = int(np.isnan(table.x).sum())
+print(json.dumps({"rows": len(table.x), "empty": empty, "path": "precise" if used else "fast"}))
+"""
+
+
+def rows_name(rows: int) -> str:
+    """1000 -> 1k, 1000000 -> 1M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if rows >= size and rows % size == 0:
+            return f"{rows // size}{suffix}"
+    return str(rows)
+
+
+def scale_names(plan: ScalePlan) -> list[str]:
+    """The scale stage's figures, in the order it reports them."""
+    read = f"read + check CSV, {rows_name(plan.read_rows)} rows"
+    names = [read, f"{read}, {SCALE_EMPTY:.0%} empty cells"]
+    names += [f"make train, {rows_name(n)} rows" for n in plan.train_rows]
+    pairs = itertools.pairwise(plan.train_rows)
+    names += [f"make train, {rows_name(big)} / {rows_name(small)} rows" for small, big in pairs]
+    return names
+
+
+def scale_figures(reps: int, project: Path, plan: ScalePlan) -> list[Figure]:
+    """Read and check a large CSV, and train on growing slices of it.
+
+    The files are made (seeded) and registered with add-data untimed, as a
+    user registers theirs; each timed read is a fresh process of the
+    project's venv.  The files are removed afterwards.
+    """
+    python = project / ".venv" / "bin" / "python"
+    module = project.name.replace("-", "_")
+    data_dir = project / "data"
+    names = iter(scale_names(plan))
+    made: list[Path] = []
+
+    def make_csv(name: str, rows: int, empty: float) -> str:
+        path = data_dir / name
+        made.extend([path, path.with_name(path.name + ".sha256")])
+        make = [python, "-c", _MAKE_CSV, path, rows, empty, SCALE_SEED, SCALE_FEATURES]
+        measure([*make, SCALE_LABEL], project)
+        return f"data/{name}"
+
+    def head(source: str, name: str, rows: int) -> str:
+        path = data_dir / name
+        made.extend([path, path.with_name(path.name + ".sha256")])
+        with (project / source).open("rb") as whole, path.open("wb") as part:
+            part.writelines(itertools.islice(whole, rows + 1))
+        return f"data/{name}"
+
+    def register(relative: str) -> None:
+        """make add-data, then commit what it says to commit (train refuses a dirty tree)."""
+        said = run_measured(
+            ["make", "add-data", f"FILE={relative}", f"LABEL={SCALE_LABEL}"], project
+        )
+        adds = [line.split()[2:] for line in said["stdout"].splitlines() if "git add " in line]
+        git(project, "add", *adds[0])
+        git(project, *GIT_IDENTITY, "commit", "--no-verify", "--quiet", "-m", f"Add {relative}")
+
+    def read(relative: str, expect_empty: bool) -> tuple[float, float]:
+        result = run_measured([python, "-c", _READ_CSV, module, relative, SCALE_LABEL], project)
+        said = json.loads(result["stdout"].strip().splitlines()[-1])
+        if said["rows"] != plan.read_rows or bool(said["empty"]) != expect_empty:
+            raise CommandFailed(f"reading {relative} gave {said}")
+        print(f"note: {relative}: {said['path']} path, {said['empty']} empty", file=sys.stderr)
+        return result["wall"], result["peak_kib"] / 1024
+
+    try:
+        whole = make_csv("scale.csv", plan.read_rows, 0.0)
+        holed = make_csv("scale-empty.csv", plan.read_rows, SCALE_EMPTY)
+        slices = {
+            n: whole if n == plan.read_rows else head(whole, f"scale-{rows_name(n)}.csv", n)
+            for n in plan.train_rows
+        }
+        # The clean file last: the project is left registered to it.
+        for relative in [holed, *(s for s in slices.values() if s != whole), whole]:
+            register(relative)
+        figures = [
+            repeat(next(names), "s", reps, read, whole, False),
+            repeat(next(names), "s", reps, read, holed, True),
+        ]
+
+        def train(relative: str) -> Callable[[], tuple[float, float]]:
+            args = f"ARGS=--data {relative} --set epochs=1"
+            return lambda: measure(["make", "train", args], project)
+
+        # Once untimed: the first run compiles the training modules to bytecode.
+        train(slices[plan.train_rows[0]])()
+        trains = alternate(reps, "s", [(next(names), train(s)) for s in slices.values()])
+        figures += trains
+        figures += [ratio(next(names), big, small) for small, big in itertools.pairwise(trains)]
+        return figures
+    finally:
+        for path in made:
+            path.unlink(missing_ok=True)
 
 
 # make train as configured (portable = true), and with the machine's own kernels.
@@ -372,13 +536,17 @@ def report_code_paths(framework: str, project: Path) -> None:
         )
 
 
-def run_stages(stages: set[str], frameworks: list[str], reps: int, work: Path) -> list[Figure]:
+def run_stages(
+    stages: set[str], frameworks: list[str], reps: int, work: Path, quick: bool = False
+) -> list[Figure]:
     figures: list[Figure] = []
     if "bake" in stages:
         figures += bake_figures(frameworks, reps, work)
-    if stages & {"setup", "pipeline", "project-tests"}:
-        for framework in frameworks:
-            figures += project_figures(framework, stages, reps, work)
+    for framework in frameworks:
+        # scale runs on the default project alone.
+        wanted = stages & (PROJECT_STAGES - ({"scale"} if framework != "scikit-learn" else set()))
+        if wanted:
+            figures += project_figures(framework, stages, reps, work, quick)
     if "template-tests" in stages:
         # Exactly what `make test-fast` and `make test` run, once each: minutes.
         pytest = [BIN / "python", "-m", "pytest", "-q", "-n", "2"]
@@ -407,7 +575,9 @@ def markdown(figures: list[Figure], info: dict, command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="one repetition, the default framework only"
+        "--quick",
+        action="store_true",
+        help="one repetition, the default framework only, smaller files for scale",
     )
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each figure")
     parser.add_argument(
@@ -430,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         try:
-            figures = run_stages(stages, frameworks, reps, Path(tmp))
+            figures = run_stages(stages, frameworks, reps, Path(tmp), args.quick)
         except CommandFailed as error:
             print(f"ERROR: {error}", file=sys.stderr)
             return 1
