@@ -70,6 +70,30 @@ def test_add_data_writes_the_contract_and_says_what_to_commit(workdir):
     assert 'task = "classification"' in config
 
 
+def test_a_refused_file_from_elsewhere_leaves_nothing_behind(workdir, tmp_path):
+    outside = tmp_path / "plants.csv"
+    outside.write_text("name,length,species\np1,long,rose\n", encoding="utf-8")
+    done = command("add_data", str(outside), "--label", "species", cwd=workdir)
+    assert done.returncode == 1
+    assert "'p1' is not a number" in done.stderr and "--id COLUMN" in done.stderr
+    assert not (workdir / "data" / "plants.csv").exists()
+    assert git(workdir, "status", "--porcelain") == ""
+
+
+def test_a_changed_registered_file_gets_its_new_checksum_and_keeps_its_contract(workdir):
+    register(workdir, "flowers.csv", flowers(), "--label", "species", "--id", "name")
+    path = workdir / "data" / "flowers.csv"
+    path.write_text(flowers(rows=63), encoding="utf-8")
+    done = command("train", *TINY, "--allow-dirty", cwd=workdir)
+    assert "record its new checksum: make add-data FILE=" in done.stderr
+    done = command("add_data", "data/flowers.csv", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert "recorded the new checksum" in done.stdout
+    assert 'id = "name"' in (workdir / "configs" / "train.toml").read_text(encoding="utf-8")
+    changed = git(workdir, "status", "--porcelain").split()
+    assert changed == ["M", "data/flowers.csv", "M", "data/flowers.csv.sha256"]
+
+
 def test_empty_cell_is_refused_naming_line_and_column_and_the_policies(workdir):
     register(workdir, "flowers.csv", flowers(), "--label", "species", "--id", "name")
     done = command("train", *TINY, cwd=workdir)

@@ -119,6 +119,19 @@ def test_new_input_gets_predictions_by_line_and_never_replaces_earlier_ones(trai
     assert len(first.read_text(encoding="utf-8").splitlines()) == 2
 
 
+def test_output_that_is_the_input_or_a_folder_is_refused(trained, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(HEADER + "\n" + ROW + "\n", encoding="utf-8")
+    done = predict(trained, "--input", str(rows), "--output", str(rows))
+    assert done.returncode == 1
+    assert "is the input file" in done.stderr
+    assert rows.read_text(encoding="utf-8") == HEADER + "\n" + ROW + "\n"
+    done = predict(trained, "--input", str(rows), "--output", f"{tmp_path}/out/")
+    assert done.returncode == 2
+    assert "is a folder; name a .csv file in it" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_input_outside_what_the_model_saw_is_warned_about(trained, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text(HEADER + "\n" + with_cell(FIRST, "1e6") + "\n", encoding="utf-8")

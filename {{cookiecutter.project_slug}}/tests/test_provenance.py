@@ -117,6 +117,9 @@ def test_weights_and_manifest_appear_together_or_not_at_all(tmp_path):
 
 
 def test_allow_dirty_records_the_change_as_a_patch_that_rebuilds_the_tree(workdir, tmp_path):
+    # Earlier predictions (an ignored folder) must not get in the way.
+    (workdir / "predictions").mkdir()
+    (workdir / "predictions" / "old.csv").write_text("id,prediction\n", encoding="utf-8")
     config = workdir / "configs" / "train.toml"
     config.write_text(config.read_text(encoding="utf-8").replace("lr = 0.01", "lr = 0.02"))
     (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")

@@ -89,6 +89,14 @@ def test_reproduce_fails_when_the_manifests_weights_hash_was_altered(recorded, t
     assert state(workdir) == before
 
 
+def test_reproduce_trains_by_the_manifests_config_so_an_altered_one_fails(recorded, tmp_path):
+    workdir = recorded.parents[1]
+    lie = altered(recorded, tmp_path, lambda m: m["config"].update(epochs=3))
+    done = command("reproduce", "--model", str(lie), cwd=workdir)
+    assert done.returncode == 1
+    assert "NOT reproduced: the weights" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [

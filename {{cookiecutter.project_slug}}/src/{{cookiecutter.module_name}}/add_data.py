@@ -2,7 +2,8 @@
 
 Usage: python -m <module>.add_data FILE --label COLUMN [--task T] [--id COLUMN]
        [--features A,B,...] [--missing POLICY]
-(or ``make add-data FILE=path LABEL=column``).
+(or ``make add-data FILE=path LABEL=column``).  Without --label, for the
+file already registered, it records the file's new checksum only.
 
 A file outside data/ is copied there first.  A file over 1 MB, the limit of
 the commit hook, stays out of git: it is added to .gitignore and only its
@@ -16,6 +17,7 @@ import json
 import re
 import shutil
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,7 +37,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         prog=f"{__package__}.add_data", description=__doc__.split("\n")[0]
     )
     parser.add_argument("file", type=Path, help="the CSV file")
-    parser.add_argument("--label", required=True, help="the column to predict")
+    parser.add_argument(
+        "--label",
+        help="the column to predict (leave out to record a registered file's new checksum)",
+    )
     parser.add_argument("--task", choices=("classification", "regression"), help="default: guessed")
     parser.add_argument("--id", default="", help="a column that names each row")
     parser.add_argument("--features", default="", help="comma-separated columns (default: all)")
@@ -45,23 +50,27 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def place(source: Path) -> Path:
-    """The file inside data/: copied there unless it already lies in the project."""
+def target_of(source: Path) -> Path:
+    """Where the file lives in the project: where it is, or data/ for a file from elsewhere."""
     if not source.is_file():
         raise ProjectError(f"{source} is not a file; give the path of a CSV file")
     try:
         paths.relative(source, "data file")
         return source
     except ProjectError:
-        pass
-    target = paths.ROOT / "data" / source.name
+        return paths.ROOT / "data" / source.name
+
+
+def place(source: Path, target: Path) -> None:
+    """Copy a file from elsewhere into data/, once it has been read and checked."""
+    if target == source:
+        return
     if target.exists() and artifacts.sha256_file(target) != artifacts.sha256_file(source):
         raise ProjectError(
             f"data/{source.name} exists and holds other data; rename {source} and try again"
         )
     shutil.copyfile(source, target)
     print(f"copied {source} to data/{source.name}")
-    return target
 
 
 def guess_task(labels) -> str:
@@ -115,14 +124,25 @@ def keep_out_of_git(relative: str) -> bool:
 def add(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     paths.check_running_here()
-    path = place(args.file)
+    path = target_of(args.file)
     relative = paths.relative(path, "data file")
-    raw = path.read_bytes()
+    raw = args.file.read_bytes()
+    if args.label is None:
+        return record_checksum_only(path, relative, raw)
     features = [name.strip() for name in args.features.split(",") if name.strip()]
     draft = data.Contract(
         relative, args.label, tuple(features), args.id, "classification", 0.25, "refuse"
     )
-    table = data.read_table(raw, relative, draft, need_label=True)
+    try:
+        table = data.read_table(raw, relative, draft, need_label=True)
+    except ProjectError as error:
+        if "is not a number" not in str(error):
+            raise
+        raise ProjectError(
+            f'{error}; a column that names rows is an id: ARGS="--id COLUMN"; to leave '
+            'columns out, list the features: ARGS="--features a,b,c"'
+        ) from None
+    place(args.file, path)
     task = args.task or guess_task(table.labels)
     checksum = data.checksum_file(path)
     digest = artifacts.sha256_bytes(raw)
@@ -157,7 +177,10 @@ def add(argv: Sequence[str]) -> int:
         "of configs/train.toml"
     )
     if empty and args.missing == "refuse":
-        print(f"note: {data.first_missing(table)} is empty; choose --missing drop or impute")
+        print(
+            f"note: {data.first_missing(table)} is empty; training will refuse it: register "
+            'again with ARGS="--missing drop" or "--missing impute"'
+        )
     commit = ["configs/train.toml", f"{relative}.sha256"]
     if len(raw) > GIT_LIMIT:
         if keep_out_of_git(relative):
@@ -168,6 +191,22 @@ def add(argv: Sequence[str]) -> int:
     print("commit it:")
     print(f"  git add {' '.join(commit)}")
     print(f'  git commit -m "Train on {path.name}"')
+    return 0
+
+
+def record_checksum_only(path: Path, relative: str, raw: bytes) -> int:
+    """A registered file changed on purpose: record its new checksum, keep the contract."""
+    cfg = tomllib.loads(paths.ROOT.joinpath(*CONFIG).read_text(encoding="utf-8"))
+    if cfg.get("data", {}).get("path") != relative:
+        raise ProjectError(
+            f"{relative} is not the registered data file; register it with its label: "
+            f"make add-data FILE={relative} LABEL=column"
+        )
+    digest = artifacts.sha256_bytes(raw)
+    checksum = data.checksum_file(path)
+    artifacts.write_files_atomically({checksum: f"{digest}  {path.name}\n".encode()})
+    print(f"recorded the new checksum of {relative} (sha256 {digest[:12]}...) in {checksum.name}")
+    print(f"commit it: git add {relative}.sha256")
     return 0
 
 

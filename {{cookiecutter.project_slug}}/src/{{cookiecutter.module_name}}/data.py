@@ -18,6 +18,7 @@ import csv
 import io
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,8 @@ def read_verified(path: Path) -> bytes:
         data = path.read_bytes()
     except FileNotFoundError:
         raise ProjectError(
-            f"data file {path} not found; restore it (git checkout -- {path}), or get it "
-            "as data/README.md says"
+            f"data file {path} not found; if git tracks it, restore it (git checkout -- {path}); "
+            "if it is kept out of git, copy it there as data/README.md says"
         ) from None
     except OSError as error:
         raise ProjectError(f"data file {path} cannot be read: {error.strerror or error}") from None
@@ -106,7 +107,7 @@ def read_verified(path: Path) -> bytes:
         raise ProjectError(
             f"data file {path} does not match its checksum in {recorded} "
             f"(sha256 {actual[:12]}..., recorded {expected[:12]}...); restore it, or if you "
-            f"changed it on purpose, register it again: make add-data FILE={path}"
+            f"changed it on purpose, record its new checksum: make add-data FILE={path}"
         )
     return data
 
@@ -152,7 +153,7 @@ def read_table(
     end = raw.find(b"\n")
     header = header_of(raw[: len(raw) if end < 0 else end].decode("utf-8"), source)
     wanted = list(features) if features is not None else feature_columns(header, contract)
-    _check_columns(header, wanted, contract, source, need_label)
+    _check_columns(header, wanted, contract, source, need_label, features is not None)
     has_label = contract.label in header
     if not wanted:
         raise ProjectError(f"{source}: no feature column; name some in data.features")
@@ -164,7 +165,13 @@ def read_table(
     return table
 
 
-def _check_columns(header, wanted, contract, source, need_label) -> None:
+def _check_columns(header, wanted, contract, source, need_label, fixed) -> None:
+    fix = (
+        "the model reads these columns: give the input all of them"
+        if fixed
+        else "name the right ones in the [data] table of configs/train.toml "
+        '(or in make add-data: LABEL=, ARGS="--id ... --features ...")'
+    )
     missing = [name for name in wanted if name not in header]
     if contract.id and contract.id not in header:
         missing.append(contract.id)
@@ -173,8 +180,7 @@ def _check_columns(header, wanted, contract, source, need_label) -> None:
     if missing:
         raise ProjectError(
             f"{source}, line 1: no column {missing[0]!r}; the columns are "
-            f"{', '.join(header[:12])}{' ...' if len(header) > 12 else ''}; "
-            "set data.label, data.features and data.id in configs/train.toml to match"
+            f"{', '.join(header[:12])}{' ...' if len(header) > 12 else ''}; {fix}"
         )
     for name in (contract.label, contract.id):
         if name and name in wanted:
@@ -224,16 +230,24 @@ def _fast(raw: bytes, header, wanted, contract, has_label, source) -> Table | No
     strings = [contract.label] if has_label else []
     strings += [contract.id] if contract.id else []
     try:
-        x = np.loadtxt(
-            io.BytesIO(body), usecols=[header.index(n) for n in wanted], dtype=np.float64, **options
-        )
-        del body
-        found = {}
-        if strings:
-            cells = np.loadtxt(
-                io.BytesIO(raw), usecols=[header.index(n) for n in strings], dtype=str, **options
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": reported below
+            x = np.loadtxt(
+                io.BytesIO(body),
+                usecols=[header.index(n) for n in wanted],
+                dtype=np.float64,
+                **options,
             )
-            found = {name: np.char.strip(cells[:, i]) for i, name in enumerate(strings)}
+            del body
+            found = {}
+            if strings:
+                cells = np.loadtxt(
+                    io.BytesIO(raw),
+                    usecols=[header.index(n) for n in strings],
+                    dtype=str,
+                    **options,
+                )
+                found = {name: np.char.strip(cells[:, i]) for i, name in enumerate(strings)}
     except ValueError:
         return None
     rows = len(x)
@@ -317,12 +331,19 @@ def class_names(labels: Any) -> list[str]:
     return names
 
 
-def numeric_labels(labels: Any, source: str, lines: Any) -> Any:
+def numeric_labels(labels: Any, source: str, lines: Any, column: str) -> Any:
+    """A regression target: every label a plain number."""
     import numpy as np
 
     values = np.empty(len(labels), dtype=np.float64)
     for i, cell in enumerate(labels.tolist()):
-        values[i] = _number(cell, source, int(lines[i]), "label")
+        if not NUMBER.fullmatch(cell.strip()):
+            raise ProjectError(
+                f"{source}, line {lines[i]}, column {column!r}: {cell!r} is not a number, and "
+                'data.task = "regression" predicts a number; for classes, set data.task = '
+                '"classification"'
+            )
+        values[i] = _number(cell, source, int(lines[i]), column)
     return values
 
 

@@ -33,8 +33,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--input", type=Path, help="CSV with the model's feature columns (and its id column)"
     )
-    parser.add_argument("--output", type=Path, help="predictions CSV to write")
+    parser.add_argument("--output", type=output_file, help="predictions CSV to write")
     return parser.parse_args(argv)
+
+
+def output_file(text: str) -> Path:
+    # A trailing slash names a folder, though pathlib would drop it.
+    if text.endswith(("/", "\\")) or Path(text).name in ("", ".", ".."):
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name a .csv file in it")
+    return Path(text)
 
 
 def find_manifest(args: argparse.Namespace, backend_suffix: str) -> Path:
@@ -86,6 +93,8 @@ def new_rows(args: argparse.Namespace, prep: preprocess.Preprocessing, contract:
             file=sys.stderr,
         )
         table = preprocess.rows_of(table, ~empty)
+    if not len(table.x):
+        raise ProjectError(f"{args.input}: no row is left to predict on")
     return table
 
 
@@ -104,8 +113,12 @@ def render(ids: Sequence[str], names: Sequence[str], probabilities, classes) -> 
 def output_path(args: argparse.Namespace, manifest_path: Path, content: bytes) -> Path:
     """Where to write, never silently over other predictions."""
     if args.output is not None:
-        if args.output.is_dir() or args.output.name in ("", ".", ".."):
+        if args.output.is_dir():
             raise ProjectError(f"--output {args.output} is a folder; name a .csv file in it")
+        if args.input is not None and args.output.resolve() == args.input.resolve():
+            raise ProjectError(
+                f"--output {args.output} is the input file; name another file for the predictions"
+            )
         if args.output.is_file() and args.output.read_bytes() != content:
             print(f"note: replacing {args.output}, which held other predictions")
         return args.output

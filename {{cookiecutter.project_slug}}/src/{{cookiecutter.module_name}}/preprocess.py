@@ -57,7 +57,7 @@ def examples(table: data.Table, contract: data.Contract) -> Examples:
     if contract.regression:
         return Examples(
             kept,
-            data.numeric_labels(kept.labels, kept.source, kept.lines),
+            data.numeric_labels(kept.labels, kept.source, kept.lines, contract.label),
             None,
             int((~keep).sum()),
         )

@@ -84,7 +84,14 @@ def uncommitted_patch(folder: Path) -> bytes:
     """
     with tempfile.TemporaryDirectory(prefix="patch-") as temporary:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(temporary) / "index")}
-        for args in (("read-tree", "HEAD"), ("add", "--all", *_outputs_excluded())):
+        # Outputs are put back as committed: a pathspec that excludes an ignored
+        # folder would make git add fail.
+        steps = (
+            ("read-tree", "HEAD"),
+            ("add", "--all"),
+            ("reset", "--quiet", "HEAD", "--", *OUTPUT_FOLDERS),
+        )
+        for args in steps:
             done = _git(folder, *args, env=env)
             if done.returncode != 0:
                 raise OSError(done.stderr.strip() or f"git {args[0]} failed")

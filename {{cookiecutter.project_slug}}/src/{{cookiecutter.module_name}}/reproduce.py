@@ -163,13 +163,14 @@ def _train_again(python: str, manifest: Mapping[str, Any], project: Path, dirty:
     output = project.parent / "reproduced-models"
     command = [python, "-m", f"{__package__}.train", "--models-dir", str(output)]
     command += ["--config", manifest["config_file"]]
-    for key, value in manifest["overrides"].items():
+    # Every recorded value, not only the overrides: the manifest is the recipe.
+    for key, value in manifest["config"].items():
         command += ["--set", f"{key}={json.dumps(value)}"]
     if dirty:
         command.append("--allow-dirty")
     # The worktree's code, not the code the venv's editable install points at.
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    print("training again with the recorded config, overrides and seed...", flush=True)
+    print("training again with the manifest's config and seed...", flush=True)
     done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.stdout.write(done.stdout)

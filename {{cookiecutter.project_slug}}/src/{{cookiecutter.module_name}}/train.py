@@ -68,7 +68,8 @@ def check_git(allow_dirty: bool) -> provenance.GitState:
         more = f" and {len(state.changes) - 5} more" if len(state.changes) > 5 else ""
         raise ProjectError(
             f"the working tree has uncommitted changes ({shown}{more}); commit them so the "
-            "model can be traced to its code, or pass --allow-dirty (recorded in the manifest)"
+            "model can be traced to its code, or pass --allow-dirty (make train "
+            'ARGS="--allow-dirty"), which saves the change beside the model'
         )
     return state
 
