@@ -17,7 +17,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import portable
 
-from conftest import TINY, command
+from conftest import CONTRACT, TINY, command
 
 CPU = portable.detect()
 # What each simulated CPU's libraries would choose by themselves.
@@ -71,13 +71,18 @@ def test_portable_training_gives_the_same_bits_under_every_simulated_cpu(workdir
 @pytest.mark.skipif(
     CPU.level != "x86-64-v4", reason="only an AVX-512 CPU can stand in for both kinds of CPU"
 )
-def test_native_training_gives_other_bits_under_another_simulated_cpu(workdir):
+def test_native_training_runs_other_kernels_and_gives_other_bits_under_another_cpu(workdir):
     native = ("--set", "portable=false")
     manifests = {name: train_under(workdir, name, *native) for name in SIMULATED}
-    assert len({results(m) for m in manifests.values()}) > 1
+    observed = {json.dumps(m["code_paths"]["observed"], sort_keys=True) for m in manifests.values()}
+    assert len(observed) > 1, "the simulated CPUs ran the same kernels"
     for manifest in manifests.values():
         assert manifest["code_paths"]["pinned_level"] is None
         assert manifest["code_paths"]["portable"] is False
+    # A classifier's softmax runs NumPy's exp (or the framework's kernels), whose
+    # bits follow the CPU; a small regression may happen to use none of them.
+    if CONTRACT.task == "classification":
+        assert len({results(m) for m in manifests.values()}) > 1
 
 
 def test_a_cpu_without_avx2_is_warned_and_left_to_its_own_kernels():
