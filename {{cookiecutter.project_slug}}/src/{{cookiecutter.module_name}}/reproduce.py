@@ -36,7 +36,6 @@ from . import artifacts, backends, envcheck, paths, portable
 from .errors import ProjectError, run_command
 
 COMMAND = "reproduce"
-LOCKS = ("requirements.txt", "requirements-dev.txt")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -124,7 +123,7 @@ def _place_data(manifest: Mapping[str, Any], project: Path) -> None:
 
 def _python_for(project: Path) -> str:
     """This venv when it holds exactly the commit's locks; otherwise a new one from them."""
-    locks = [project / name for name in LOCKS]
+    locks = [project / name for name in envcheck.LOCKS]
     if all(lock.is_file() for lock in locks) and not envcheck.drift(locks):
         print("environment: this project's .venv holds exactly that commit's locks")
         return sys.executable

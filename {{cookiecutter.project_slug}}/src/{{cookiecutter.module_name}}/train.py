@@ -25,11 +25,10 @@ from . import (
     provenance,
     seed,
 )
+from .envcheck import LOCKS
 from .errors import ProjectError, check_interrupted, run_command
 
 COMMAND = "train"
-# The files that pin every package; their digests go into the manifest.
-LOCKS = ("requirements.txt", "requirements-dev.txt")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
