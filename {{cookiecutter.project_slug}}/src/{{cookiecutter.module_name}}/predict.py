@@ -164,8 +164,10 @@ def predict(argv: Sequence[str]) -> int:
     prep = preprocess.Preprocessing.from_record(
         manifest.get("preprocessing") or {}, f"manifest {manifest_path}"
     )
-    if args.output is not None:
-        artifacts.check_writable(args.output.parent)
+    # Refused before any heavy work: the folder the predictions will go to.
+    artifacts.check_writable(
+        args.output.parent if args.output is not None else paths.in_project("predictions")
+    )
     seed.prepare_process(cfg["threads"], backend, cfg["portable"])
     weights = artifacts.read_weights(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
     weights_file = artifacts.weights_path(manifest_path, manifest, backend.WEIGHTS_SUFFIX)
