@@ -256,6 +256,9 @@ def project_figures(
     if "project-tests" in stages and framework == "scikit-learn":
         test = ["make", "test"]
         figures.append(repeat("project test suite", "s", reps, measure, test, project))
+        # Every test, as CI runs them: measured once, it trains dozens of models.
+        test_all = ["make", "test-all"]
+        figures.append(repeat("project test suite, all", "s", 1, measure, test_all, project))
     if "scale" in stages and framework == "scikit-learn":
         # Last: it registers other data, and the stages above train on the digits.
         figures += scale_figures(reps, project, SCALE_QUICK if quick else SCALE)

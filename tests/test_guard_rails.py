@@ -34,7 +34,7 @@ CI_VARIANTS = [
 ]
 CI_FILE = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMA = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
-STEPS = ["make setup", "make lint", "make test", "make repro-check"]
+STEPS = ["make setup", "make lint", "make test-all", "make repro-check"]
 EXACT_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][A-Za-z0-9.+!-]*$")
 
 

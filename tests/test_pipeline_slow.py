@@ -38,7 +38,7 @@ def params(test):
 @params
 def test_generated_test_suite_passes(set_up_project, framework):
     project = set_up_project(framework)
-    done = project.make("test")
+    done = project.make("test-all")
     assert re.search(r"\d+ passed", done.stdout), done.stdout
     assert " failed" not in done.stdout
 

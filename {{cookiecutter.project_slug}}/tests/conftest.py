@@ -104,9 +104,16 @@ def make_workdir(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def first_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed copy that each test's own copy starts from: one git init per run."""
+    return make_workdir(tmp_path_factory.mktemp("first") / "work")
+
+
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    return make_workdir(tmp_path / "work")
+def workdir(first_workdir: Path, tmp_path: Path) -> Path:
+    # Copied whole, .git included: the same commit in a repository of its own.
+    return Path(shutil.copytree(first_workdir, tmp_path / "work", symlinks=True))
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def test_a_refused_file_from_elsewhere_leaves_nothing_behind(workdir, tmp_path):
     assert git(workdir, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_a_changed_registered_file_gets_its_new_checksum_and_keeps_its_contract(workdir):
     register(workdir, "flowers.csv", flowers(), "--label", "species", "--id", "name")
     path = workdir / "data" / "flowers.csv"
@@ -103,6 +104,7 @@ def test_empty_cell_is_refused_naming_line_and_column_and_the_policies(workdir):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["drop", "impute"])
 def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
     register(
@@ -124,6 +126,7 @@ def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
     assert all(row[0].startswith("plant-") and row[1] in SPECIES for row in rows[1:])
 
 
+@pytest.mark.slow
 def test_impute_fills_an_empty_input_cell_with_the_training_mean(workdir, tmp_path):
     register(
         workdir,
@@ -146,6 +149,7 @@ def test_impute_fills_an_empty_input_cell_with_the_training_mean(workdir, tmp_pa
     assert (tmp_path / "p.csv").read_text(encoding="utf-8").splitlines()[1].startswith("new-1,")
 
 
+@pytest.mark.slow
 def test_regression_reports_rmse_mae_r2_and_predicts_values(workdir):
     done = register(workdir, "growth.csv", growth(), "--label", "growth")
     assert "(regression;" in done.stdout
@@ -195,6 +199,7 @@ def test_fast_and_precise_reading_agree():
         ("1_6", "'1_6' is not a number"),
         ("\u0661\u0662", "is not a number"),
         ("inf", "'inf'"),
+        ("nan", "'nan'"),
         ("0x10", "'0x10'"),
         ("1e400", "too large"),
     ],

@@ -51,6 +51,7 @@ def results(manifest: dict) -> tuple[str, str]:
     return manifest["weights"]["sha256"], manifest["predictions"]["sha256"]
 
 
+@pytest.mark.slow
 @needs_x86_v3
 def test_portable_training_gives_the_same_bits_under_every_simulated_cpu(workdir):
     manifests = {name: train_under(workdir, name) for name in SIMULATED}
@@ -68,6 +69,7 @@ def test_portable_training_gives_the_same_bits_under_every_simulated_cpu(workdir
         assert capability in (None, "AVX2")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CPU.level != "x86-64-v4", reason="only an AVX-512 CPU can stand in for both kinds of CPU"
 )

@@ -15,7 +15,7 @@ import pytest
 from {{ cookiecutter.module_name }} import artifacts, backends, data
 from {{ cookiecutter.module_name }} import predict as predict_command
 
-from conftest import CONTRACT, ROOT, command, files_in
+from conftest import CONTRACT, OTHER_SHELL, ROOT, command, files_in
 
 BACKEND = backends.load()
 # The contract's data, as a user's input file would hold it.
@@ -45,32 +45,22 @@ def with_cell(column: str, value: str) -> str:
 EMPTY_CELL = ["line 2", "the cell is empty"] if CONTRACT.missing == "refuse" else None
 
 
-def test_predictions_are_identical_across_processes_and_show_the_metrics(trained, tmp_path):
-    outputs = []
-    for run in ("a", "b"):
-        output = tmp_path / f"{run}.csv"
-        done = predict(trained, "--output", str(output))
-        assert done.returncode == 0, done.stderr
-        assert f"sha256 {artifacts.sha256_file(output)}" in done.stdout
-        outputs.append(output.read_bytes())
-    assert outputs[0] == outputs[1]
-    # The default input is the held-out split: the very rows training recorded.
-    assert artifacts.sha256_bytes(outputs[0]) == trained.manifest["predictions"]["sha256"]
-    lines = outputs[0].decode().splitlines()
-    assert lines[0].startswith("id,prediction")
-    assert len(lines) - 1 == trained.manifest["data"]["test_rows"]
+def test_predictions_equal_what_training_recorded_and_name_each_class(trained, tmp_path):
+    output = tmp_path / "p.csv"
+    done = predict(trained, "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert f"sha256 {artifacts.sha256_file(output)}" in done.stdout
+    # The default input is the held-out split: the very rows the training process
+    # predicted, from the weights loaded back, and recorded in the manifest.
+    assert artifacts.sha256_file(output) == trained.manifest["predictions"]["sha256"]
+    rows = list(csv.reader(output.read_text(encoding="utf-8").splitlines()))
+    assert len(rows) - 1 == trained.manifest["data"]["test_rows"]
     match = re.search(r"(\w+) (\S+) on the (\d+) held-out rows", done.stdout)
     assert match, done.stdout
     assert int(match.group(3)) == trained.manifest["data"]["test_rows"]
     assert float(match.group(2)) == pytest.approx(
         trained.manifest["metrics"][match.group(1)], abs=1e-4
     )
-
-
-def test_predictions_name_the_class_and_give_each_class_a_probability(trained, tmp_path):
-    output = tmp_path / "p.csv"
-    assert predict(trained, "--output", str(output)).returncode == 0
-    rows = list(csv.reader(output.read_text(encoding="utf-8").splitlines()))
     classes = trained.manifest["data"]["classes"]
     if classes is None:
         assert rows[0] == ["id", "prediction"]
@@ -82,6 +72,20 @@ def test_predictions_name_the_class_and_give_each_class_a_probability(trained, t
         assert sum(shares) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
+def test_predictions_are_identical_across_processes_and_shells(trained, tmp_path):
+    outputs = []
+    for run, env in (("a", None), ("b", OTHER_SHELL)):
+        output = tmp_path / f"{run}.csv"
+        options = ("--model", str(trained.manifest_path), "--output", str(output))
+        done = command("predict", *options, cwd=trained.folder, env=env)
+        assert done.returncode == 0, done.stderr
+        outputs.append(output.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert artifacts.sha256_bytes(outputs[0]) == trained.manifest["predictions"]["sha256"]
+
+
+@pytest.mark.slow
 def test_default_model_is_the_newest_and_package_drift_is_listed(trained, tmp_path):
     model = trained.copy_to(tmp_path / "copy")
     older = model.manifest
@@ -102,6 +106,7 @@ def test_default_model_is_the_newest_and_package_drift_is_listed(trained, tmp_pa
     assert "missing: left-pad==1.0 is in the manifest" in done.stderr
 
 
+@pytest.mark.slow
 def test_new_input_gets_predictions_by_line_and_never_replaces_earlier_ones(trained, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text(HEADER + "\n" + ROW + "\n", encoding="utf-8")
@@ -119,6 +124,7 @@ def test_new_input_gets_predictions_by_line_and_never_replaces_earlier_ones(trai
     assert len(first.read_text(encoding="utf-8").splitlines()) == 2
 
 
+@pytest.mark.slow
 def test_output_that_is_the_input_or_a_folder_is_refused(trained, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text(HEADER + "\n" + ROW + "\n", encoding="utf-8")
@@ -132,6 +138,7 @@ def test_output_that_is_the_input_or_a_folder_is_refused(trained, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_input_outside_what_the_model_saw_is_warned_about(trained, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text(HEADER + "\n" + with_cell(FIRST, "1e6") + "\n", encoding="utf-8")
@@ -163,9 +170,6 @@ def assert_refused(done, *words: str, output: Path):
         (HEADER + "\n" + ROW + ",7\n", [f"line 2: {len(COLUMNS) + 1} columns"]),
         (HEADER + "\n" + with_cell(FIRST, "x") + "\n", [f"line 2, column {FIRST!r}", "'x'"]),
         (HEADER + "\n" + ROW + "\n" + with_cell(FIRST, "nan") + "\n", ["line 3", "'nan'"]),
-        (HEADER + "\n" + with_cell(FIRST, "1_6") + "\n", ["line 2", "'1_6'"]),
-        (HEADER + "\n" + with_cell(FIRST, "\u0661\u0662") + "\n", ["line 2", "not a number"]),
-        (HEADER + "\n" + with_cell(FIRST, "1e999") + "\n", ["line 2", "too large"]),
         pytest.param(
             HEADER + "\n" + with_cell(FIRST, "") + "\n",
             EMPTY_CELL,
@@ -182,9 +186,6 @@ def assert_refused(done, *words: str, output: Path):
         "columns",
         "text",
         "nan",
-        "underscore",
-        "arabic",
-        "overflow",
         "empty-cell",
         "no-rows",
         "empty",
@@ -192,6 +193,8 @@ def assert_refused(done, *words: str, output: Path):
     ],
 )
 def test_bad_input_csv_is_refused_naming_file_line_and_column(trained, tmp_path, content, words):
+    # Cells Python would half-accept (1_6, other scripts' digits, 1e999) are the
+    # reader's own tests, in test_own_data.py; here, what predict makes of a refusal.
     bad = tmp_path / "bad.csv"
     bad.write_text(content, encoding="utf-8")
     output = tmp_path / "out" / "predictions.csv"
@@ -287,8 +290,10 @@ def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_backend_loader_refuses_a_pickle_without_running_it(trained, tmp_path):
-    # The loader is a second line of defence behind the format check.
+    # The loader is a second line of defence behind the format check.  Slow only
+    # because it loads the framework into the test process (about a second).
     marker = tmp_path / "marker"
     with pytest.raises(ValueError, match="not a"):
         BACKEND.from_bytes(pickle.dumps(RunsCode(marker)), trained.manifest["config"], 4, 3)

@@ -31,6 +31,7 @@ def test_training_from_a_subfolder_still_refuses_a_dirty_tree(workdir):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.slow
 def test_training_from_inside_another_repository_records_the_projects_commit(workdir, tmp_path):
     other = tmp_path / "other-repository"
     other.mkdir()
@@ -43,6 +44,7 @@ def test_training_from_inside_another_repository_records_the_projects_commit(wor
     assert git(other, "status", "--porcelain", "--untracked-files=all") == ""
 
 
+@pytest.mark.slow
 def test_manifest_holds_no_absolute_path_home_or_host_name(workdir):
     absolute = [
         "--config",
@@ -76,6 +78,7 @@ def test_data_outside_the_project_is_refused_naming_the_fix(workdir, tmp_path):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.slow
 def test_other_data_under_the_same_name_never_replaces_a_model(workdir):
     # Another file of the same name: the model's name, which names the data by
     # its file name, is the same.
@@ -116,6 +119,7 @@ def test_weights_and_manifest_appear_together_or_not_at_all(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
 
 
+@pytest.mark.slow
 def test_allow_dirty_records_the_change_as_a_patch_that_rebuilds_the_tree(workdir, tmp_path):
     # Earlier predictions (an ignored folder) must not get in the way.
     (workdir / "predictions").mkdir()

@@ -13,6 +13,9 @@ from {{ cookiecutter.module_name }} import artifacts
 
 from conftest import CONTRACT, MODULE, TINY, command, git, make_workdir
 
+# Each test trains and re-trains in fresh processes and git worktrees: make test-all.
+pytestmark = pytest.mark.slow
+
 
 def train_and_commit(workdir: Path, *options: str) -> Path:
     done = command("train", *TINY, *options, cwd=workdir)

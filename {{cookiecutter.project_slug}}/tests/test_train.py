@@ -39,6 +39,7 @@ def test_repro_check_fails_when_training_fails(workdir):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.slow
 def test_allow_dirty_trains_and_records_it(workdir):
     (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
     done = command("train", *TINY, "--allow-dirty", cwd=workdir)
@@ -62,6 +63,7 @@ def test_outputs_in_models_and_predictions_do_not_make_the_tree_dirty(workdir):
     assert provenance.git_state(workdir).changes == ["?? data/extra.csv"]
 
 
+@pytest.mark.slow
 def test_training_outside_git_says_so_and_records_no_commit(workdir):
     import shutil
 
@@ -163,6 +165,7 @@ def test_tampered_dataset_is_refused(workdir):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_training_leaves_no_file(workdir, signum):
     process = subprocess.Popen(
