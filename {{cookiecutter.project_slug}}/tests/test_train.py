@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 from {{ cookiecutter.module_name }} import artifacts, backends, provenance
 
-from conftest import CONTRACT, MODULE, TINY, command, files_in, git, project_env
+from conftest import CONTRACT, MODULE, ROOT, TINY, command, files_in, git, project_env
 
 BACKEND = backends.load()
 PROJECT = "{{ cookiecutter.project_slug }}"
@@ -188,3 +189,27 @@ def test_interrupted_training_leaves_no_file(workdir, signum):
     assert f"interrupted by {signal.Signals(signum).name}" in stderr
     assert "Traceback" not in stderr
     assert files_in(workdir / "models") == []
+
+
+@pytest.mark.slow
+def test_a_project_that_cannot_train_stops_its_tests_with_one_line_on_why(workdir):
+    shutil.copytree(ROOT / "tests", workdir / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    data = workdir / CONTRACT.path
+    data.write_bytes(data.read_bytes() + data.read_bytes().splitlines(keepends=True)[1])
+    git(workdir, "add", "--all")
+    git(workdir, "commit", "--quiet", "--no-verify", "--message", "Change the data")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_predict.py"],
+        cwd=workdir,
+        env=project_env(workdir),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout
+    stop = "the project cannot train, so its tests cannot run: "
+    assert done.stdout.count(stop) == 1, done.stdout
+    assert f"data file {CONTRACT.path} does not match its checksum" in done.stdout
+    # Stopped before any test ran, instead of an error in each test that needs a model.
+    assert re.search(r"\d+ errors?\b", done.stdout) is None, done.stdout
+    assert "no tests ran" in done.stdout
