@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from {{ cookiecutter.module_name }} import cli, paths, reproduce
+from {{ cookiecutter.module_name }} import cli, paths, reproduce, seed
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
 from conftest import MODULE, ROOT
@@ -61,3 +61,12 @@ def test_reproduce_sets_up_a_commit_with_the_set_up_it_has(tmp_path, script, exp
 def test_reproduce_names_a_commit_without_any_set_up(tmp_path):
     with pytest.raises(ProjectError, match=r"has no scripts/setup_venv\.py"):
         reproduce.setup_command(tmp_path)
+
+
+def test_a_restart_without_exec_waits_for_the_new_process_and_exits_as_it_did():
+    """On Windows, where exec does not replace the process, the caller must still wait."""
+    exit_code = "import os, sys; sys.exit(int(os.environ['PYTHONHASHSEED']) + 3)"
+    command = [sys.executable, "-c", exit_code]
+    with pytest.raises(SystemExit) as stop:
+        seed.start_again(command, {**os.environ, "PYTHONHASHSEED": "4"}, replace=False)
+    assert stop.value.code == 7
