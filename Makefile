@@ -50,7 +50,7 @@ lock-dev: venv ## Regenerate requirements-dev.txt from requirements-dev.in
 		--no-emit-index-url --no-emit-find-links requirements-dev.in -o requirements-dev.txt
 
 # The template's framework locks are made the way a user's project makes its
-# own: bake a project, run its scripts/lock.sh, copy the lock back.  The bake
+# own: bake a project, run its scripts/lock.py, copy the lock back.  The bake
 # uses the oldest supported Python, which a universal lock covers upwards.
 PROJECT := {{cookiecutter.project_slug}}
 FRAMEWORKS = $(shell $(BIN)/python -c "import json; print(*json.load(open('cookiecutter.json'))['framework'])")
@@ -63,7 +63,7 @@ lock: venv ## Refresh every framework's lock and the project's dev lock (UPGRADE
 		out=$(LOCK_BUILD)/$$framework; mkdir -p $$out; \
 		$(BIN)/cookiecutter --no-input --output-dir $$out . framework=$$framework \
 			python_version=$(OLDEST_PYTHON) init_git=false ci=none; \
-		UV=$(abspath $(BIN)/uv) bash $$out/*/scripts/lock.sh; \
+		UV=$(abspath $(BIN)/uv) $(BIN)/python $$out/*/scripts/lock.py; \
 		cp $$out/*/requirements.txt '$(PROJECT)/requirements/'$$framework.txt; \
 	done
 	@cp $(LOCK_BUILD)/$(firstword $(FRAMEWORKS))/*/requirements-dev.txt '$(PROJECT)/requirements-dev.txt'

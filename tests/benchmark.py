@@ -29,7 +29,7 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 FRAMEWORKS = ("scikit-learn", "pytorch", "tensorflow", "numpy")
-# The variable the generated scripts/setup_venv.sh reads to choose pip or uv.
+# The variable the generated scripts/setup_venv.py reads to choose pip or uv.
 INSTALLER_VARIABLE = "INSTALLER"
 STAGES = ("bake", "setup", "pipeline", "project-tests", "template-tests", "scale")
 # The stages that need the default project baked and set up.

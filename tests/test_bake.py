@@ -67,14 +67,16 @@ def expected_files(combo: dict) -> set[str]:
         "data/digits.csv",
         "data/digits.csv.sha256",
         "models/.gitkeep",
-        "scripts/setup_venv.sh",
-        "scripts/lock.sh",
+        "scripts/setup_venv.py",
+        "scripts/lock.py",
         f"src/{module}/__init__.py",
+        f"src/{module}/__main__.py",
         *(
             f"src/{module}/{name}.py"
             for name in [
                 "add_data",
                 "artifacts",
+                "cli",
                 "config",
                 "data",
                 "envcheck",
@@ -87,11 +89,13 @@ def expected_files(combo: dict) -> set[str]:
                 "repro_check",
                 "reproduce",
                 "seed",
+                "tools",
                 "train",
             ]
         ),
         f"src/{module}/backends/__init__.py",
         "tests/conftest.py",
+        "tests/test_cli.py",
         "tests/test_config.py",
         "tests/test_envcheck.py",
         "tests/test_own_data.py",

@@ -35,6 +35,13 @@ CI_VARIANTS = [
 CI_FILE = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMA = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
 STEPS = ["make setup", "make lint", "make test-all", "make repro-check"]
+# On GitHub the same steps run on Windows and macOS too, with Python alone.
+GITHUB_STEPS = [
+    "python scripts/setup_venv.py",
+    "digits-classifier lint",
+    "digits-classifier test-all",
+    "digits-classifier repro-check",
+]
 EXACT_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[0-9][A-Za-z0-9.+!-]*$")
 
 
@@ -78,6 +85,8 @@ def test_ci_files_depend_only_on_the_answers_the_variants_cover(ci):
     """So the variants below stand for every combination that bakes a CI file."""
     source = (TEMPLATE / "{{cookiecutter.project_slug}}" / CI_FILE[ci]).read_text(encoding="utf-8")
     used = set(re.findall(r"cookiecutter\.(\w+)", source))
+    # The slug appears only as the name of the command GitHub's steps run.
+    used -= {"project_slug"} if ci == "github" else set()
     assert used == {"python_version", "framework"}
     # The framework matters only as PyTorch or not.
     uses_of_framework = re.findall(r"cookiecutter\.framework[^%}]*", source)
@@ -98,7 +107,16 @@ def test_ci_matrix_runs_every_python_from_the_oldest_supported(ci_projects, vari
     project = ci_projects[variant_id(variant)]
     ci = load_ci(project, variant["ci"])
     if variant["ci"] == "github":
-        versions = ci["jobs"]["check"]["strategy"]["matrix"]["python-version"]
+        matrix = ci["jobs"]["check"]["strategy"]["matrix"]
+        versions = matrix["python-version"]
+        assert matrix["os"] == ["ubuntu-24.04"]
+        others = {
+            (extra["os"].split("-")[0], extra["python-version"]) for extra in matrix["include"]
+        }
+        assert others == {
+            ("macos", variant["python_version"]),
+            ("windows", variant["python_version"]),
+        }
     else:
         (entry,) = ci["check"]["parallel"]["matrix"]
         versions = entry["PYTHON_VERSION"]
@@ -110,10 +128,15 @@ def test_ci_sets_up_from_the_lock_then_runs_hooks_tests_and_repro_check(ci_proje
     project = ci_projects[variant_id(variant)]
     ci = load_ci(project, variant["ci"])
     if variant["ci"] == "github":
-        commands = [step["run"] for step in ci["jobs"]["check"]["steps"] if "run" in step]
+        steps = ci["jobs"]["check"]["steps"]
+        assert [step["run"] for step in steps if "run" in step and "shell" not in step] == (
+            GITHUB_STEPS
+        )
+        # Between set-up and the commands, the venv's programs go first on PATH.
+        (put_on_path,) = [step for step in steps if step.get("shell") == "python"]
+        assert "GITHUB_PATH" in put_on_path["run"]
     else:
-        commands = ci["check"]["script"]
-    assert commands == STEPS
+        assert ci["check"]["script"] == STEPS
     # PyTorch's CPU build, which the lock pins, is served only by its own index.
     settings = ci.get("env", {}) if variant["ci"] == "github" else ci["variables"]
     wants_index = variant["framework"] == "pytorch"
@@ -212,7 +235,9 @@ def test_workflow_pins_every_action_by_full_commit_with_its_version(default_proj
 def test_lint_target_runs_every_hook_on_every_file(default_project):
     makefile = (default_project / "Makefile").read_text(encoding="utf-8")
     recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
-    assert "pre-commit run --all-files" in recipe
+    assert recipe.split() == ["@$(PYTHON)", "-m", "$(MODULE)", "lint"]
+    tools = (default_project / "src" / "digits_classifier" / "tools.py").read_text(encoding="utf-8")
+    assert '"pre_commit", "run", "--all-files"' in tools
 
 
 def test_pre_commit_accepts_the_config(default_project):

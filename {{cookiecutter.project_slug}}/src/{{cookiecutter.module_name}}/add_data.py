@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, config, data, paths
+from . import artifacts, cli, config, data, paths
 from .errors import ProjectError, run_command
 
 COMMAND = "add-data"
@@ -34,7 +34,7 @@ MANY_VALUES = 20
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=f"{__package__}.add_data", description=__doc__.split("\n")[0]
+        prog=f"{__package__}.add_data", description=cli.summary(COMMAND)
     )
     parser.add_argument("file", type=Path, help="the CSV file")
     parser.add_argument(

@@ -18,6 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULE = __package__
 
 
+def venv_python(venv: Path) -> Path:
+    """A venv's interpreter: Scripts/python.exe where Windows made it, bin/python elsewhere."""
+    windows = venv / "Scripts" / "python.exe"
+    if windows.is_file() or (os.name == "nt" and not (venv / "bin").is_dir()):
+        return windows
+    return venv / "bin" / "python"
+
+
 def in_project(*parts: str) -> Path:
     """A path in the project, relative to the current folder when that lies inside it.
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, backends, config, data, paths, preprocess, seed
+from . import artifacts, backends, cli, config, data, paths, preprocess, seed
 from .errors import ProjectError, run_command
 
 COMMAND = "predict"
@@ -24,7 +24,7 @@ COMMAND = "predict"
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=f"{__package__}.predict", description=__doc__.split("\n")[0]
+        prog=f"{__package__}.predict", description=cli.summary(COMMAND)
     )
     parser.add_argument("--model", type=Path, help="a model's manifest (.json) or weights file")
     parser.add_argument(

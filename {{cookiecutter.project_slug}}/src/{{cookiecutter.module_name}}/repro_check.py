@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import backends, config, paths, portable, provenance, train
+from . import backends, cli, config, paths, portable, provenance, train
 from .artifacts import read_manifest, sha256_file
 from .errors import ProjectError, run_command
 from .seed import ensure_hash_seed
@@ -119,7 +119,9 @@ def one_run(number: int, env: dict[str, str], folder: Path, train_args: Sequence
 
 def check(argv: Sequence[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
-        print(__doc__)
+        # python -OO drops docstrings; the command's summary stays.
+        usage = f"usage: {sys.argv[0]} [train options, e.g. --set epochs=5]"
+        print(__doc__ or f"{usage}\n\n{cli.summary(COMMAND)}")
         return 0
     paths.check_running_here()
     runs = []

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import artifacts, backends, envcheck, paths, portable
+from . import artifacts, backends, cli, envcheck, paths, portable
 from .errors import ProjectError, run_command
 
 COMMAND = "reproduce"
@@ -40,7 +40,7 @@ COMMAND = "reproduce"
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=f"{__package__}.reproduce", description=__doc__.split("\n")[0]
+        prog=f"{__package__}.reproduce", description=cli.summary(COMMAND)
     )
     parser.add_argument("--model", type=Path, help="the model's manifest (default: the newest)")
     parser.add_argument(
@@ -134,13 +134,22 @@ def _python_for(project: Path) -> str:
     # repository's hook at this temporary venv: the hook is put back as it was.
     with _hook_kept():
         done = subprocess.run(
-            ["bash", "scripts/setup_venv.sh"], cwd=project, env=env, capture_output=True, text=True
+            setup_command(project), cwd=project, env=env, capture_output=True, text=True
         )
     if done.returncode != 0:
         sys.stdout.write(done.stdout)
         sys.stderr.write(done.stderr)
         raise ProjectError("the commit's environment could not be built (its output is above)")
-    return str(venv / "bin" / "python")
+    return str(paths.venv_python(venv))
+
+
+def setup_command(project: Path) -> list[str]:
+    """The set-up of the commit's own project: in Python, or in bash before it was."""
+    if (project / "scripts" / "setup_venv.py").is_file():
+        return [sys.executable, "scripts/setup_venv.py"]
+    if (project / "scripts" / "setup_venv.sh").is_file():
+        return ["bash", "scripts/setup_venv.sh"]
+    raise ProjectError("the commit has no scripts/setup_venv.py to build its environment with")
 
 
 @contextlib.contextmanager

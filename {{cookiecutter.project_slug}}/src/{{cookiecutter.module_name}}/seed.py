@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,19 @@ def ensure_hash_seed(module: str, argv: Sequence[str]) -> None:
     env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, "-m", module, *argv], env)
+    start_again([sys.executable, "-m", module, *argv], env)
+
+
+def start_again(command: list[str], env: dict[str, str], replace: bool = os.name != "nt") -> None:
+    """Run ``command`` in place of this process, or, on Windows, wait for it and exit as it did.
+
+    Windows has no exec: its ``os.execve`` starts a new process and ends this
+    one at once, so whoever waits for this command (a shell, repro-check)
+    would stop waiting before the work is done.
+    """
+    if replace:
+        os.execve(command[0], command, env)
+    raise SystemExit(subprocess.run(command, env=env, check=False).returncode)
 
 
 def prepare_process(threads: int, backend: Backend, portable: bool) -> tuple[dict[str, str], Pin]:

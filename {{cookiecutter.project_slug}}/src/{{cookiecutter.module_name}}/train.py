@@ -16,6 +16,7 @@ from pathlib import Path
 from . import (
     artifacts,
     backends,
+    cli,
     config,
     data,
     paths,
@@ -32,9 +33,7 @@ COMMAND = "train"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"{__package__}.train", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog=f"{__package__}.train", description=cli.summary(COMMAND))
     parser.add_argument(
         "--config", type=Path, default=paths.in_project(*config.DEFAULT_CONFIG), help="config file"
     )
