@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import bake_cli, default_answers, git, import_hook, render_hook, run
+from conftest import (
+    BIN,
+    CONTEXT,
+    TEMPLATE,
+    bake_cli,
+    default_answers,
+    git,
+    import_hook,
+    render_hook,
+    run,
+)
 
 # (field, bad value, words the one-line message must hold)
 BAD_ANSWERS = [
@@ -25,6 +37,7 @@ BAD_ANSWERS = [
     ("module_name", "a" * 101, "at most 100"),
     ("project_slug", "My Project", "lowercase ASCII letters"),
     ("project_slug", "-proj", "starting and ending"),
+    ("project_slug", "my--proj", "single hyphens"),
     ("project_slug", "a/b", "lowercase ASCII letters"),
     ("project_slug", "..", "lowercase ASCII letters"),
     ("project_slug", "con", "reserved device name"),
@@ -99,6 +112,7 @@ def test_rendered_pre_gen_script_exits_nonzero_with_every_problem(tmp_path):
     [
         ("module_name=import", "module_name"),
         ("project_slug=a/b", "project_slug"),
+        ("project_slug=my--proj", "project_slug"),
         ("author_email=nobody", "author_email"),
         ("seed=4294967296", "seed"),
         ("project_name=🙂", "project_slug"),
@@ -135,14 +149,40 @@ def test_sandbox_refuses_unsafe_attributes_with_one_line(capsys):
     assert "__init__" in capsys.readouterr().err
 
 
-def test_answers_cannot_reach_python_internals_through_templates(tmp_path):
+def test_template_syntax_in_an_answer_is_refused_before_it_runs(tmp_path):
     marker = tmp_path / "pwned"
     payload = "{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}"
-    # Not even as a derived default: the sandbox refuses before anything runs.
     done = bake_cli(tmp_path, "project_slug=" + payload)
     assert done.returncode == 1
+    assert "ERROR: project_slug" in done.stderr
+    assert "contains template syntax" in done.stderr
     assert not marker.exists()
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_sandbox_stops_a_default_that_reaches_python_internals(tmp_path):
+    # The template's own defaults may hold template syntax, so the answer check
+    # lets them through: only the sandbox stands between them and Python.
+    template = tmp_path / "template"
+    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns(".git", ".venv", "*.pyc"))
+    marker = tmp_path / "pwned"
+    context = dict(CONTEXT)
+    context["description"] = (
+        "{{ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') }}"
+    )
+    (template / "cookiecutter.json").write_text(json.dumps(context), encoding="utf-8")
+    output = tmp_path / "out"
+    output.mkdir()
+    done = run(
+        [BIN / "cookiecutter", "--no-input", "--output-dir", output, template],
+        cwd=output,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert not marker.exists()
+    assert "ERROR: an answer tried to reach" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert list(output.iterdir()) == []
 
 
 # The post-gen hook, run on its own.
@@ -206,6 +246,22 @@ def test_post_gen_failing_commit_leaves_no_half_made_repository(
     assert done.returncode == 0
     assert "WARNING: git commit failed" in done.stderr
     assert not (fake_project / ".git").exists()
+
+
+def test_bake_into_an_existing_repository_leaves_its_history_as_it_is(tmp_path):
+    # cookiecutter --overwrite-if-exists writes into a folder that may be a repository.
+    project = tmp_path / "digits-classifier"
+    project.mkdir()
+    git(project, "init", "--quiet")
+    identity = ("-c", "user.name=Owner", "-c", "user.email=owner@example.org")
+    git(project, *identity, "commit", "--quiet", "--allow-empty", "--message", "Mine")
+    before = (git(project, "rev-parse", "HEAD"), git(project, "symbolic-ref", "HEAD"))
+    done = bake_cli(tmp_path, "--overwrite-if-exists")
+    assert done.returncode == 0, done.stderr
+    assert "already a git repository; left as it is" in done.stdout
+    assert (git(project, "rev-parse", "HEAD"), git(project, "symbolic-ref", "HEAD")) == before
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+    assert "?? pyproject.toml" in git(project, "status", "--porcelain")
 
 
 def test_post_gen_respects_init_git_false(fake_project):

@@ -79,3 +79,19 @@ def test_record_holds_the_answers_and_the_release_but_nothing_of_the_run(baked):
     text = (baked / ".cookiecutter.json").read_text(encoding="utf-8")
     assert str(TEMPLATE) not in text
     assert str(baked.parent) not in text
+
+
+def test_a_bad_answer_in_a_replay_file_is_refused_in_one_line(tmp_path, config_file, baked):
+    # A replay skips the questions, so the pre-generation hook is what refuses it.
+    record = json.loads((baked / ".cookiecutter.json").read_text(encoding="utf-8"))
+    record["cookiecutter"]["module_name"] = "class"
+    replay = tmp_path / "edited.json"
+    replay.write_text(json.dumps(record), encoding="utf-8")
+    output = tmp_path / "again"
+    output.mkdir()
+    args = ["--config-file", config_file, "--output-dir", output, "--replay-file", replay]
+    done = run([BIN / "cookiecutter", *args, TEMPLATE], cwd=output, check=False)
+    assert done.returncode == 1
+    assert "ERROR: module_name 'class' is a Python keyword" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert list(output.iterdir()) == []

@@ -6,13 +6,14 @@ import argparse
 import csv
 import io
 import json
+import os
 import pickle
 import re
 from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.module_name }} import artifacts, backends, data
+from {{ cookiecutter.module_name }} import artifacts, backends, data, seed
 from {{ cookiecutter.module_name }} import predict as predict_command
 
 from conftest import CONTRACT, OTHER_SHELL, ROOT, command, files_in
@@ -145,6 +146,87 @@ def test_input_outside_what_the_model_saw_is_warned_about(trained, tmp_path):
     done = predict(trained, "--input", str(rows), "--output", str(tmp_path / "p.csv"))
     assert done.returncode == 0, done.stderr
     assert f"warning: {FIRST}: 1 value(s) outside" in done.stderr
+
+
+# Loaded by every Python process started with its folder on PYTHONPATH: at exit,
+# it records the environment the process ended with, as the libraries saw it.
+RECORD_ENVIRONMENT = """
+import atexit
+import json
+import os
+import sys
+
+
+def _record():
+    names = json.loads(os.environ["RECORD_NAMES"])
+    seen = dict(argv=sys.argv, environ=dict((name, os.environ.get(name)) for name in names))
+    folder = os.environ["RECORD_FOLDER"]
+    with open(os.path.join(folder, str(os.getpid()) + ".json"), "w", encoding="utf-8") as file:
+        json.dump(seen, file)
+
+
+atexit.register(_record)
+"""
+
+
+def test_predict_hides_gpus_and_pins_threads_whatever_the_shell_says(trained, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(RECORD_ENVIRONMENT, encoding="utf-8")
+    records = tmp_path / "records"
+    records.mkdir()
+    threads = str(trained.manifest["config"]["threads"])
+    shell = str(int(threads) + 3)
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(site), str(trained.folder / "src")]),
+        "RECORD_FOLDER": str(records),
+        "RECORD_NAMES": json.dumps([*seed.GPU_VARIABLES, *seed.THREAD_VARIABLES]),
+        **dict.fromkeys(seed.GPU_VARIABLES, "0"),
+        **dict.fromkeys(seed.THREAD_VARIABLES, shell),
+    }
+    options = ("--model", str(trained.manifest_path), "--output", str(tmp_path / "p.csv"))
+    done = command("predict", *options, cwd=trained.folder, env=env)
+    assert done.returncode == 0, done.stderr
+    seen = [json.loads(path.read_text(encoding="utf-8")) for path in records.glob("*.json")]
+    (environ,) = [one["environ"] for one in seen if one["argv"][0].endswith("predict.py")]
+    assert environ == {
+        **dict.fromkeys(seed.GPU_VARIABLES, ""),
+        **dict.fromkeys(seed.THREAD_VARIABLES, threads),
+    }
+
+
+def test_model_of_another_framework_is_refused(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    other = "pytorch" if BACKEND.FRAMEWORK != "pytorch" else "scikit-learn"
+    manifest = model.manifest
+    manifest["framework"] = other
+    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(
+        done,
+        f"manifest {model.manifest_path} is for a {other} model",
+        f"but this project uses {BACKEND.FRAMEWORK}",
+        output=output,
+    )
+
+
+def test_held_out_rows_of_other_data_than_the_models_are_refused(trained, tmp_path):
+    # The data changed after training, and its new checksum was recorded: the
+    # held-out rows would no longer be the ones the model was tested on.
+    model = trained.copy_to(tmp_path / "copy")
+    path = model.folder / CONTRACT.path
+    path.write_text(path.read_text(encoding="utf-8") + ROW + "\n", encoding="utf-8")
+    checksum = artifacts.sha256_file(path)
+    data.checksum_file(path).write_text(f"{checksum}  {path.name}\n", encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(
+        done,
+        f"data file {CONTRACT.path} is not the data that trained {model.manifest_path}",
+        "--input CSV",
+        output=output,
+    )
 
 
 @pytest.mark.parametrize("given", ["x.json", f"x{BACKEND.WEIGHTS_SUFFIX}", "x"])

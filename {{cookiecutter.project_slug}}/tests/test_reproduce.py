@@ -11,10 +11,31 @@ import pytest
 
 from {{ cookiecutter.module_name }} import artifacts
 
-from conftest import CONTRACT, MODULE, TINY, command, git, make_workdir
+from conftest import CONTRACT, MODULE, TINY, command, files_in, git, make_workdir
 
 # Each test trains and re-trains in fresh processes and git worktrees: make test-all.
 pytestmark = pytest.mark.slow
+
+
+def append_to_backend(workdir: Path, code: str) -> None:
+    backend = next((workdir / "src" / MODULE / "backends").glob("*_backend.py"))
+    backend.write_text(backend.read_text(encoding="utf-8") + code, encoding="utf-8")
+
+
+# A later edit that makes training draw from the operating system's randomness.
+NOT_DETERMINISTIC = """
+
+_seeded_fit = fit
+
+
+def fit(model, x, y, config, rng, on_epoch):
+    import os
+
+    import numpy as np
+
+    noise = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
+    return _seeded_fit(model, x + noise.normal(0.0, 1e-3, x.shape), y, config, rng, on_epoch)
+"""
 
 
 def train_and_commit(workdir: Path, *options: str) -> Path:
@@ -27,9 +48,7 @@ def train_and_commit(workdir: Path, *options: str) -> Path:
 
 
 def later_commit_changing_the_code(workdir: Path) -> None:
-    backend = next((workdir / "src" / MODULE / "backends").glob("*_backend.py"))
-    text = backend.read_text(encoding="utf-8")
-    backend.write_text(text + "\n\nLATER = True  # a later change\n", encoding="utf-8")
+    append_to_backend(workdir, "\n\nLATER = True  # a later change\n")
     config = workdir / "configs" / "train.toml"
     config.write_text(config.read_text(encoding="utf-8").replace("lr = 0.01", "lr = 0.03"))
     git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Change the code")
@@ -124,6 +143,18 @@ def test_reproduce_refuses_before_training(recorded, tmp_path, change, words):
     assert "Traceback" not in done.stderr
 
 
+def test_reproduce_fails_on_an_honest_manifest_when_training_is_not_deterministic(workdir):
+    append_to_backend(workdir, NOT_DETERMINISTIC)
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Draw from os.urandom")
+    manifest_path = train_and_commit(workdir)
+    done = command("reproduce", "--model", str(manifest_path), cwd=workdir)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    name = manifest_path.name
+    assert f"NOT reproduced: the weights and the predictions differ from {name}'s" in done.stderr
+    assert "something in the code is not deterministic" in done.stdout
+
+
 def test_reproduce_applies_the_recorded_patch_of_a_dirty_model(workdir):
     config = workdir / "configs" / "train.toml"
     config.write_text(config.read_text(encoding="utf-8").replace("lr = 0.01", "lr = 0.05"))
@@ -146,3 +177,21 @@ def test_repro_check_compares_with_each_recorded_manifest_of_the_same_code(workd
     assert f"the record models/{name}: weights and predictions are bit-identical" in done.stdout
     assert "the record models/a-lie.json: the predictions differ" in done.stdout
     assert "NOT the recorded results: models/a-lie.json records other predictions" in done.stderr
+
+
+def test_repro_check_fails_naming_what_differs_when_training_is_not_deterministic(workdir):
+    append_to_backend(workdir, NOT_DETERMINISTIC)
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Draw from os.urandom")
+    done = command("repro_check", *TINY, cwd=workdir)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert (
+        "repro-check: error: NOT reproducible: the weights and predictions differ "
+        "between the two runs" in done.stderr
+    )
+    # Each run's digests are shown, so the user sees what differs.
+    weights = re.findall(r"weights +sha256 ([0-9a-f]{64})", done.stdout)
+    predictions = re.findall(r"predictions sha256 ([0-9a-f]{64})", done.stdout)
+    assert len(set(weights)) == 2 and len(set(predictions)) == 2, done.stdout
+    assert "reproducible: weights and predictions are bit-identical" not in done.stdout
+    assert files_in(workdir / "models") == []

@@ -31,9 +31,14 @@ def test_same_seed_gives_same_draws_from_every_generator(seed_value):
 
 
 def test_seed_zero_is_a_seed_not_a_missing_value():
-    zero, one = draws(0), draws(1)
+    zero, again, one = draws(0), draws(0), draws(1)
+    assert zero == again
     for source in zero:
         assert zero[source] != one[source], source
+    # The very draws seed 0 gives on its own, not draws left unseeded.
+    python = random.Random(0)
+    assert zero["random"] == [python.random() for _ in range(3)]
+    assert zero["numpy"] == np.random.RandomState(0).random_sample(3).tolist()
 
 
 def test_split_depends_only_on_the_seed_and_keeps_each_class_share():

@@ -166,11 +166,10 @@ def test_tampered_dataset_is_refused(workdir):
     assert files_in(workdir / "models") == []
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_training_leaves_no_file(workdir, signum):
+def interrupt_training(workdir: Path, signum: int, when: str, *options: str):
+    """Train, send a signal once a line starts with ``when``; return what train did."""
     process = subprocess.Popen(
-        [sys.executable, "-m", f"{MODULE}.train", "--set", "epochs=10000", "--set", "hidden=8"],
+        [sys.executable, "-m", f"{MODULE}.train", *options],
         cwd=workdir,
         env=project_env(workdir),
         stdout=subprocess.PIPE,
@@ -179,13 +178,21 @@ def test_interrupted_training_leaves_no_file(workdir, signum):
     )
     try:
         for line in process.stdout:
-            if line.startswith("epoch"):
+            if line.startswith(when):
                 break
         process.send_signal(signum)
-        _, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate(timeout=120)
     finally:
         process.kill()
-    assert process.returncode == 128 + signum
+    return process.returncode, stdout, stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_training_leaves_no_file(workdir, signum):
+    options = ("--set", "epochs=10000", "--set", "hidden=8")
+    returncode, _, stderr = interrupt_training(workdir, signum, "epoch", *options)
+    assert returncode == 128 + signum
     assert f"interrupted by {signal.Signals(signum).name}" in stderr
     assert "Traceback" not in stderr
     assert files_in(workdir / "models") == []
@@ -213,3 +220,39 @@ def test_a_project_that_cannot_train_stops_its_tests_with_one_line_on_why(workdi
     # Stopped before any test ran, instead of an error in each test that needs a model.
     assert re.search(r"\d+ errors?\b", done.stdout) is None, done.stdout
     assert "no tests ran" in done.stdout
+
+
+# A later edit whose loop carries on after Ctrl-C or SIGTERM, as some training
+# loops do: the next epoch must stop it all the same.
+SWALLOWS_SIGNALS = """
+
+_training_loop = fit
+
+
+def fit(model, x, y, config, rng, on_epoch):
+    import time
+
+    def after_a_pause(epoch, loss):
+        if epoch == 1:
+            try:
+                print("pausing", flush=True)
+                time.sleep(60)
+            except BaseException:
+                pass
+        on_epoch(epoch, loss)
+
+    return _training_loop(model, x, y, config, rng, after_a_pause)
+"""
+
+
+def test_training_stops_at_the_next_epoch_when_its_loop_swallows_the_signal(workdir):
+    backend = next((workdir / "src" / MODULE / "backends").glob("*_backend.py"))
+    backend.write_text(backend.read_text(encoding="utf-8") + SWALLOWS_SIGNALS, encoding="utf-8")
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Swallow signals")
+    options = (*TINY, "--set", "epochs=3")
+    returncode, stdout, stderr = interrupt_training(workdir, signal.SIGTERM, "pausing", *options)
+    assert returncode == 128 + signal.SIGTERM, stdout + stderr
+    assert "interrupted by SIGTERM" in stderr
+    assert "epoch " not in stdout
+    assert "Traceback" not in stderr
+    assert files_in(workdir / "models") == []
