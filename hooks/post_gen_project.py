@@ -23,6 +23,8 @@ ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 CRUFT_RUN_JSON = r"""{{ cruft_run | default({}) | tojson }}"""
 
 ANSWERS_FILE = ".cookiecutter.json"
+# Where pre_gen_project.py moved what the folder held before this bake (-f).
+SET_ASIDE = ".cookiecutter-set-aside"
 CRUFT_FILE = ".cruft.json"
 
 # The one place that says which file belongs to which option.  A path listed
@@ -109,6 +111,33 @@ def remove_unchosen(project: Path, answers: dict) -> None:
         path = project / folder
         if path.is_dir() and not any(path.iterdir()):
             path.rmdir()
+
+
+def _merge_back(source: Path, target: Path) -> None:
+    for entry in sorted(source.iterdir()):
+        destination = target / entry.name
+        if not destination.exists() and not destination.is_symlink():
+            entry.replace(destination)
+        elif _real_dir(entry) and _real_dir(destination):
+            _merge_back(entry, destination)
+        # Otherwise this bake wrote that path: -f asked for it to be overwritten.
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def restore_set_aside(project: Path) -> None:
+    """Put back what the folder held before this bake, beside what it wrote.
+
+    Run after the unchosen files are gone, so pruning never touches the
+    user's files: with cookiecutter -f, only files this bake writes replace
+    the user's.
+    """
+    kept = project / SET_ASIDE
+    if _real_dir(kept):
+        _merge_back(kept, project)
+        shutil.rmtree(kept)
 
 
 def remove_bytecode(project: Path) -> None:
@@ -268,8 +297,11 @@ def prepare_for_cruft(project: Path, answers: dict, cruft_run: dict) -> bool:
 def main() -> int:
     answers = json.loads(ANSWERS_JSON)
     project = Path.cwd()
-    remove_unchosen(project, answers)
-    remove_bytecode(project)
+    try:
+        remove_unchosen(project, answers)
+        remove_bytecode(project)
+    finally:
+        restore_set_aside(project)
     record_answers(project, answers)
     if prepare_for_cruft(project, answers, json.loads(CRUFT_RUN_JSON)):
         setup_git(project, answers)

@@ -16,6 +16,7 @@ import json
 import keyword
 import re
 import sys
+from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
@@ -224,8 +225,35 @@ def report(problems: list[str]) -> None:
     )
 
 
+# With cookiecutter -f the project folder may already hold the user's files.
+# They wait here while the template is written, so that pruning the unchosen
+# files (post_gen_project.py) removes only what this bake wrote; the post-gen
+# hook puts them back.  The same name is in post_gen_project.py.
+SET_ASIDE = ".cookiecutter-set-aside"
+
+
+def set_aside_existing(project: Path) -> str | None:
+    """Move what the folder holds into SET_ASIDE; return a problem, or None."""
+    entries = sorted(project.iterdir())
+    if not entries:
+        return None
+    kept = project / SET_ASIDE
+    if kept.exists() or kept.is_symlink():
+        return (
+            f"{kept} holds files an interrupted bake set aside: move them back into "
+            f"{project.name}, remove that folder, then run cookiecutter again"
+        )
+    kept.mkdir()
+    for entry in entries:
+        entry.replace(kept / entry.name)
+    return None
+
+
 def main() -> int:
     problems = validate(json.loads(ANSWERS_JSON))
+    if not problems:
+        problem = set_aside_existing(Path.cwd())
+        problems = [problem] if problem else []
     if problems:
         report(problems)
         return 1
