@@ -16,6 +16,10 @@ extension does five things in cookiecutter's own process:
    literal that every generated format reads back as the literal text.
 5. It drops the traceback cookiecutter logs when a hook fails: the hook has
    already said what is wrong.
+6. It provides ``extensions_checked``, which the first key of
+   cookiecutter.json calls before any answer is rendered: it refuses a run
+   whose answers replaced ``_extensions``.  Where the answers dropped this
+   extension, that key stops the run itself (it is plain Jinja then).
 
 Every refusal prints one line per problem and exits with status 1.
 """
@@ -31,7 +35,7 @@ from pathlib import Path
 from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment, safe_range
 
-from hooks.pre_gen_project import TEMPLATE_MARKERS, report, validate
+from hooks.pre_gen_project import TEMPLATE_MARKERS, check_extensions, report, validate
 
 TEMPLATE_JSON = Path(__file__).resolve().parent.parent / "cookiecutter.json"
 
@@ -79,6 +83,7 @@ class AnswerGuard(Extension):
         _sandbox(environment)
         environment.filters["check_answers"] = _check_answers
         environment.filters["quoted"] = quoted
+        environment.globals["extensions_checked"] = lambda: _extensions_checked(environment)
         hook_logger = logging.getLogger("cookiecutter.hooks")
         if not any(isinstance(f, _StripHookTraceback) for f in hook_logger.filters):
             hook_logger.addFilter(_StripHookTraceback())
@@ -136,6 +141,17 @@ def _output_dir_problem() -> str | None:
             "choose another with --output-dir, or make it writable"
         )
     return None
+
+
+def _extensions_checked(environment) -> str:
+    """Refuse extensions other than the template's: answers replaced them."""
+    loaded = [
+        name for name in environment.extensions if not name.startswith("cookiecutter.extensions.")
+    ]
+    problem = check_extensions(loaded)
+    if problem:
+        _refuse([problem])
+    return "yes"
 
 
 def _check_answers(answers) -> str:

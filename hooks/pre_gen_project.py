@@ -52,6 +52,12 @@ SHADOWED_PACKAGES = frozenset(
     }
 )
 
+# The Jinja extensions of cookiecutter.json, which check and sandbox the
+# answers.  cookiecutter lets answers replace them (default_context in a
+# config file, extra_context, a replay file); a test keeps this list equal to
+# cookiecutter.json's.
+EXTENSIONS = ("hooks.cruft_state.CruftState", "hooks.guard.AnswerGuard")
+
 # Names Windows reserves for devices; a folder with one of them cannot be made there.
 WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul"}
@@ -191,8 +197,21 @@ def check_init_git(value: object) -> str | None:
     return None
 
 
+def check_extensions(value: object) -> str | None:
+    if value is not None and sorted(value) != sorted(EXTENSIONS):
+        return (
+            f"_extensions {_shown(value)} replaces the template's own (through default_context "
+            "in a config file, extra_context or a replay file), which switches off the checks "
+            "of every answer: remove _extensions from your answers"
+        )
+    return None
+
+
 def validate(answers: dict) -> list[str]:
     """Return one error line for each answer that breaks a rule."""
+    if problem := check_extensions(answers.get("_extensions")):
+        # Without the template's extensions, no other check can be trusted.
+        return [problem]
     problems: list[str | None] = []
     for field, value in answers.items():
         if not field.startswith("_"):
