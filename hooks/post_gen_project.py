@@ -241,6 +241,12 @@ def init_repository(project: Path, answers: dict) -> str:
 
 def setup_git(project: Path, answers: dict) -> None:
     if not answers.get("init_git"):
+        print(
+            "NOTE: no git repository was made (init_git is no). Training, the git hook "
+            "and make lint need one: run in the project git init -b main && git add -A "
+            "&& git commit -m 'Start', then make setup",
+            file=sys.stderr,
+        )
         return
     if shutil.which("git") is None:
         print(

@@ -26,29 +26,95 @@ LICENSES = ("MIT", "BSD-3-Clause", "Apache-2.0", "none")
 CI_CHOICES = ("github", "gitlab", "none")
 SEED_MAX = 2**32 - 1
 MAX_NAME_LENGTH = 100
+# The slug and the module name appear in generated Python lines (imports,
+# `PROJECT = "..."`); at this length the longest still fits the project's
+# own line limit of 100, so a fresh project passes its own ruff.
+MAX_IDENTIFIER_LENGTH = 55
 MAX_TEXT_LENGTH = 300
 
-# Import names a project module must not take: they would hide the real
-# package (or the project's own tests) on sys.path.
+# Import names a project module must not take: each would hide, or be hidden
+# by, a package of the same name in the project's venv (every framework's lock
+# and the dev tools: pytest, pre-commit, ruff, uv), and "conftest" is what
+# pytest names the tests' shared module.  The slow tier checks that every
+# top-level name installed in a set-up project's venv is here.
 SHADOWED_PACKAGES = frozenset(
     {
+        "absl",
+        "astunparse",
+        "certifi",
+        "cfgv",
+        "charset_normalizer",
+        "clang",
+        "cloudpickle",
+        "conftest",
+        "distlib",
+        "filelock",
+        "flatbuffers",
+        "flit_core",
+        "fsspec",
+        "functorch",
+        "gast",
+        "google",
+        "grpc",
+        "h5py",
+        "identify",
+        "idna",
+        "iniconfig",
+        "isympy",
         "jax",
+        "jinja2",
         "joblib",
         "keras",
+        "markdown_it",
+        "markupsafe",
+        "mdurl",
+        "ml_dtypes",
+        "mpmath",
+        "namex",
+        "narwhals",
+        "networkx",
+        "nodeenv",
         "numpy",
+        "opt_einsum",
+        "optree",
+        "packaging",
         "pandas",
+        "pasta",
         "pip",
+        "pkg_resources",
+        "platformdirs",
+        "pluggy",
+        "pre_commit",
+        "prettytable",
+        "py",
+        "pygments",
         "pytest",
+        "python_discovery",
+        "requests",
+        "rich",
+        "ruff",
         "safetensors",
         "scipy",
         "setuptools",
-        "skops",
+        "six",
         "sklearn",
+        "skops",
+        "sympy",
         "tensorflow",
+        "termcolor",
         "test",
         "tests",
         "threadpoolctl",
         "torch",
+        "torchgen",
+        "typing_extensions",
+        "urllib3",
+        "uv",
+        "virtualenv",
+        "wcwidth",
+        "wheel",
+        "wrapt",
+        "yaml",
     }
 )
 
@@ -125,8 +191,8 @@ def check_slug(value: object) -> str | None:
             "project_slug is empty (the project name has no letters that map to "
             "ASCII): give one, for example project_slug=my-project"
         )
-    if len(value) > MAX_NAME_LENGTH:
-        return f"project_slug is {len(value)} characters long: use at most {MAX_NAME_LENGTH}"
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        return f"project_slug is {len(value)} characters long: use at most {MAX_IDENTIFIER_LENGTH}"
     if not SLUG_RE.fullmatch(value) or "--" in value:
         return (
             f"project_slug {_shown(value)}: use lowercase ASCII letters, digits and "
@@ -144,8 +210,8 @@ def check_slug(value: object) -> str | None:
 def check_module(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return "module_name is empty: give one, for example module_name=my_project"
-    if len(value) > MAX_NAME_LENGTH:
-        return f"module_name is {len(value)} characters long: use at most {MAX_NAME_LENGTH}"
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        return f"module_name is {len(value)} characters long: use at most {MAX_IDENTIFIER_LENGTH}"
     if not MODULE_RE.fullmatch(value) or not value.isidentifier():
         return (
             f"module_name {_shown(value)}: use lowercase ASCII letters, digits and _, "
@@ -159,6 +225,11 @@ def check_module(value: object) -> str | None:
     if value in sys.stdlib_module_names or value in SHADOWED_PACKAGES:
         return (
             f"module_name {_shown(value)} would shadow the package of the same name: "
+            f"choose another, for example {value}_model"
+        )
+    if value in WINDOWS_RESERVED:
+        return (
+            f"module_name {_shown(value)} is a reserved device name on Windows: "
             f"choose another, for example {value}_model"
         )
     return None
@@ -186,6 +257,14 @@ def check_seed(value: object) -> str | None:
     text = str(value)
     if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text):
         return f"seed {_shown(value)}: use a whole number from 0 to {SEED_MAX}, for example seed=42"
+    if len(text) > len(str(SEED_MAX)):
+        # Checked before int(): Python refuses to convert very long digit strings.
+        return f"seed {_shown(text)} is too large: use a whole number from 0 to {SEED_MAX}"
+    if len(text) > 1 and text.startswith("0"):
+        return (
+            f"seed {text} has a leading zero, which configs/train.toml (TOML) does not "
+            f"allow: write it as {int(text)}"
+        )
     if int(text) > SEED_MAX:
         return f"seed {text} is too large: use a whole number from 0 to {SEED_MAX}"
     return None
