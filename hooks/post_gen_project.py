@@ -10,10 +10,12 @@ repository, so the hook explains what happened, removes any half-made
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,9 @@ from pathlib import Path
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 # Set by hooks/cruft_state.py when cruft runs this hook; {} otherwise.
 CRUFT_RUN_JSON = r"""{{ cruft_run | default({}) | tojson }}"""
+# Set by hooks/guard.py under cookiecutter's command line: a file to remove
+# once the project is complete, so that an unfinished bake can be cleaned up.
+BAKE_TOKEN = r"""{{ bake_token | default("") }}"""
 
 ANSWERS_FILE = ".cookiecutter.json"
 # Where pre_gen_project.py moved what the folder held before this bake (-f).
@@ -300,9 +305,7 @@ def prepare_for_cruft(project: Path, answers: dict, cruft_run: dict) -> bool:
     return True
 
 
-def main() -> int:
-    answers = json.loads(ANSWERS_JSON)
-    project = Path.cwd()
+def finish(project: Path, answers: dict) -> None:
     try:
         remove_unchosen(project, answers)
         remove_bytecode(project)
@@ -311,6 +314,26 @@ def main() -> int:
     record_answers(project, answers)
     if prepare_for_cruft(project, answers, json.loads(CRUFT_RUN_JSON)):
         setup_git(project, answers)
+
+
+def main() -> int:
+    # SIGTERM ends a process without running its finally blocks; exit instead.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        finish(Path.cwd(), json.loads(ANSWERS_JSON))
+    except KeyboardInterrupt:
+        return 130  # cookiecutter itself says the run was interrupted
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise
+        print(
+            f"ERROR: there is no space left to finish the project ({error.strerror}): "
+            "free some space and run cookiecutter again",
+            file=sys.stderr,
+        )
+        return 1
+    if BAKE_TOKEN:
+        Path(BAKE_TOKEN).unlink(missing_ok=True)
     return 0
 
 

@@ -147,7 +147,10 @@ CONTROL_RE = re.compile(
 
 def _shown(value: object) -> str:
     """Quote a value for an error line, keeping that line one line long."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # Python prints no whole number of over 4300 digits
+        return "a number with thousands of digits"
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
@@ -253,7 +256,27 @@ def check_choice(field: str, value: object, allowed: tuple[str, ...]) -> str | N
     return None
 
 
+def check_printable_numbers(answers: dict) -> list[str]:
+    """Refuse whole numbers too long for Python to turn into text.
+
+    cookiecutter renders every answer as text, and fails with a traceback on
+    such a number; only a Python caller's extra_context can pass one.
+    """
+    problems = []
+    for field, value in answers.items():
+        try:
+            str(value)
+        except ValueError:
+            problems.append(
+                f"{field} is a whole number with thousands of digits: give a value that fits "
+                "the question (the seed runs from 0 to 4294967295)"
+            )
+    return problems
+
+
 def check_seed(value: object) -> str | None:
+    if problems := check_printable_numbers({"seed": value}):
+        return problems[0]
     text = str(value)
     if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text):
         return f"seed {_shown(value)}: use a whole number from 0 to {SEED_MAX}, for example seed=42"
@@ -359,4 +382,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)  # cookiecutter itself says the run was interrupted

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from conftest import BIN, bake_cli, run
+from conftest import BIN, bake_cli, default_answers, import_hook, run
 
 
 def _refused(done, tmp_path, field: str, words: str) -> None:
@@ -20,29 +20,41 @@ def _refused(done, tmp_path, field: str, words: str) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("seed", ["007", "00", "0042"])
-def test_a_seed_with_leading_zeros_is_refused(tmp_path, seed):
+# (field, value, words of the one line): each would bake a project that breaks.
+BREAKING_ANSWERS = [
     # TOML has no integers with leading zeros: configs/train.toml would not parse.
-    _refused(bake_cli(tmp_path, f"seed={seed}"), tmp_path, "seed", "leading zero")
+    ("seed", "007", "leading zero"),
+    ("seed", "00", "leading zero"),
+    ("seed", "9" * 5000, "too large"),
+    *[
+        ("module_name", name, "reserved device name on Windows")
+        for name in ("con", "nul", "aux", "prn", "com1", "lpt9")
+    ],
+    *[
+        ("module_name", name, "shadow")
+        for name in ("packaging", "yaml", "pluggy", "conftest", "iniconfig", "ruff", "sympy")
+    ],
+]
 
 
-def test_seed_zero_bakes_a_config_that_parses(tmp_path):
-    done = bake_cli(tmp_path, "seed=0", "init_git=no")
-    assert done.returncode == 0, done.stderr
-    config = (tmp_path / "digits-classifier" / "configs" / "train.toml").read_text("utf-8")
-    assert tomllib.loads(config)["seed"] == 0
+@pytest.mark.parametrize(("field", "value", "words"), BREAKING_ANSWERS)
+def test_an_answer_that_would_break_the_project_is_refused(tmp_path, field, value, words):
+    pre_gen = import_hook("pre_gen_project", default_answers(), tmp_path)
+    problems = pre_gen.validate(default_answers(**{field: value}))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(field) and words in problems[0], problems
 
 
-@pytest.mark.parametrize("name", ["con", "nul", "aux", "prn", "com1", "lpt9"])
-def test_a_windows_device_name_is_refused_as_module_name(tmp_path, name):
-    done = bake_cli(tmp_path, f"module_name={name}")
-    _refused(done, tmp_path, "module_name", "reserved device name on Windows")
-
-
-@pytest.mark.parametrize("name", ["packaging", "yaml", "pluggy", "conftest", "iniconfig", "ruff"])
-def test_a_module_name_the_projects_tools_import_is_refused(tmp_path, name):
-    done = bake_cli(tmp_path, f"module_name={name}")
-    _refused(done, tmp_path, "module_name", "shadow")
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("seed", "007", "leading zero"),
+        ("module_name", "con", "Windows"),
+        ("module_name", "yaml", "shadow"),
+    ],
+)
+def test_the_command_line_refuses_it_with_one_line(tmp_path, field, value, words):
+    _refused(bake_cli(tmp_path, f"{field}={value}"), tmp_path, field, words)
 
 
 LONGEST_NAME = " ".join(["Recognising"] * 8 + ["Handwritten Digits"])[:100]
@@ -72,8 +84,10 @@ def test_a_name_longer_than_the_generated_code_allows_is_refused(tmp_path, field
 
 
 def test_without_git_the_readme_and_the_bake_say_to_make_the_repository(tmp_path):
-    done = bake_cli(tmp_path, "init_git=no")
+    done = bake_cli(tmp_path, "init_git=no", "seed=0")
     assert done.returncode == 0, done.stderr
+    config = (tmp_path / "digits-classifier" / "configs" / "train.toml").read_text("utf-8")
+    assert tomllib.loads(config)["seed"] == 0
     assert "git init" in done.stderr
     readme = (tmp_path / "digits-classifier" / "README.md").read_text(encoding="utf-8")
     assert "started as a git repository" not in readme
