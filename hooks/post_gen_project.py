@@ -188,9 +188,42 @@ def _git(project: Path, *args: str, env: dict | None = None) -> str:
     except OSError as error:
         raise GitError(f"git {args[0]} could not start: {error}") from error
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
+        raise GitError(f"git {args[0]} failed: {_failure_cause(project, done)}")
     return done.stdout.strip()
+
+
+def _failure_cause(project: Path, done: subprocess.CompletedProcess) -> str:
+    """What git said went wrong, on one line, or the likely cause when it said nothing.
+
+    git ends with a generic "fatal: failed to write commit object"; the line
+    that names the cause (a signing program, a lock) comes before it.
+    """
+    lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+    said = [
+        line.partition(":")[2].strip() for line in lines if line.startswith(("error:", "fatal:"))
+    ]
+    if said or lines:
+        cause = "; ".join(dict.fromkeys(said)) if said else lines[-1]
+        if "gpg" in cause or "sign" in cause:
+            cause += (
+                " (commit.gpgsign is on, and git could not sign: give git a signing key, "
+                "or commit with git -c commit.gpgsign=false)"
+            )
+        return cause
+    # A hook that fails without a word; --no-verify does not skip them all.
+    try:
+        hooks = Path(_git(project, "rev-parse", "--path-format=absolute", "--git-path", "hooks"))
+        active = sorted(
+            p.name for p in hooks.iterdir() if os.access(p, os.X_OK) and p.suffix != ".sample"
+        )
+    except (GitError, OSError):
+        active = []
+    if active:
+        return (
+            f"exit status {done.returncode} and no message; a git hook in {hooks} "
+            f"probably stopped it: {', '.join(active)}"
+        )
+    return f"exit status {done.returncode} and no message"
 
 
 def _identity_env(project: Path, answers: dict) -> dict:
