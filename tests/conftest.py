@@ -215,6 +215,15 @@ def shared_bakes(tmp_path_factory, worker_id):
 
 
 @pytest.fixture
+def small_project(tmp_path):
+    """A folder with one package, for running the post-gen hook alone."""
+    project = tmp_path / "proj"
+    (project / "src" / "demo").mkdir(parents=True)
+    (project / "src" / "demo" / "__init__.py").write_text('"""Demo."""\n', encoding="utf-8")
+    return project
+
+
+@pytest.fixture
 def no_git_path(tmp_path):
     """A PATH on which python runs but git cannot be found."""
     bindir = tmp_path / "bin-without-git"

@@ -5,17 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 from conftest import default_answers, render_hook, run
-
-
-@pytest.fixture
-def project(tmp_path):
-    project = tmp_path / "proj"
-    (project / "src" / "demo").mkdir(parents=True)
-    (project / "src" / "demo" / "__init__.py").write_text('"""Demo."""\n', encoding="utf-8")
-    return project
 
 
 def _post_gen_with_git_config(project, config_text: str):
@@ -34,18 +24,18 @@ def _post_gen_with_git_config(project, config_text: str):
     return warnings[0]
 
 
-def test_commit_signing_without_a_key_is_named(project):
-    warning = _post_gen_with_git_config(project, "[commit]\n\tgpgsign = true\n")
+def test_commit_signing_without_a_key_is_named(small_project):
+    warning = _post_gen_with_git_config(small_project, "[commit]\n\tgpgsign = true\n")
     assert "gpg failed to sign the data" in warning, warning
     assert "commit.gpgsign" in warning, warning
 
 
-def test_a_failing_global_hook_is_named(project):
-    hooks = project.parent / "global-hooks"
+def test_a_failing_global_hook_is_named(small_project):
+    hooks = small_project.parent / "global-hooks"
     hooks.mkdir()
     hook = hooks / "prepare-commit-msg"  # runs even with --no-verify
     hook.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
     hook.chmod(0o755)
-    warning = _post_gen_with_git_config(project, f"[core]\n\thooksPath = {hooks}\n")
+    warning = _post_gen_with_git_config(small_project, f"[core]\n\thooksPath = {hooks}\n")
     assert "prepare-commit-msg" in warning, warning
     assert str(hooks) in warning, warning
