@@ -293,6 +293,15 @@ def check_seed(value: object) -> str | None:
     return None
 
 
+def check_year(value: object) -> str | None:
+    if not re.fullmatch(r"(19[7-9][0-9]|2[0-9]{3})", str(value)):
+        return (
+            f"copyright_year {_shown(value)}: use a year of four digits from 1970 to 2999, "
+            "for example copyright_year=2026"
+        )
+    return None
+
+
 def check_init_git(value: object) -> str | None:
     if not isinstance(value, bool):
         return f"init_git {_shown(value)}: answer yes or no (true or false)"
@@ -328,6 +337,7 @@ def validate(answers: dict) -> list[str]:
     problems.append(check_slug(answers.get("project_slug")))
     problems.append(check_module(answers.get("module_name")))
     problems.append(check_email(answers.get("author_email")))
+    problems.append(check_year(answers.get("copyright_year")))
     problems.append(check_choice("framework", answers.get("framework"), FRAMEWORKS))
     problems.append(check_choice("python_version", answers.get("python_version"), PYTHON_VERSIONS))
     problems.append(check_choice("license", answers.get("license"), LICENSES))

@@ -130,6 +130,7 @@ def default_answers(**changes) -> dict:
         "description": CONTEXT["description"],
         "author_name": DEFAULT_AUTHOR[0],
         "author_email": DEFAULT_AUTHOR[1],
+        "copyright_year": "2026",
         "framework": "scikit-learn",
         "python_version": "3.11",
         "license": "MIT",

@@ -81,7 +81,9 @@ def _replay(tmp_path, **private) -> str:
         for key, value in CONTEXT.items()
         if not key.startswith("_")
     }
-    answers.update(project_slug="digits-classifier", module_name="digits_classifier")
+    answers.update(
+        project_slug="digits-classifier", module_name="digits_classifier", copyright_year="2026"
+    )
     answers.update(private)
     path = tmp_path / "replay.json"
     path.write_text(json.dumps({"cookiecutter": answers}), encoding="utf-8")

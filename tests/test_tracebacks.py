@@ -42,7 +42,7 @@ def _replay_file(tmp_path, **changes) -> str:
     answers = {k: v[0] if isinstance(v, list) else v for k, v in answers.items()}
     answers = {k: v for k, v in answers.items() if not k.startswith("_")}
     answers.update(project_slug="digits-classifier", module_name="digits_classifier")
-    answers.update(__answers_checked="yes", **changes)
+    answers.update(copyright_year="2026", __answers_checked="yes", **changes)
     path = tmp_path / "answers.json"
     path.write_text(json.dumps({"cookiecutter": answers}), encoding="utf-8")
     return str(path)
