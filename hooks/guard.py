@@ -35,6 +35,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -46,6 +47,7 @@ from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from hooks.frames import cookiecutter_call, from_command_line, prompted_field
 from hooks.pre_gen_project import (
+    EXTENSIONS,
     TEMPLATE_MARKERS,
     check_extensions,
     check_printable_numbers,
@@ -78,9 +80,28 @@ class _StripHookTraceback(logging.Filter):
         return True
 
 
+# The oldest cookiecutter the fast tier bakes with (tests/test_cookiecutter_versions.py);
+# 2.1 cannot read yes/no questions.
+OLDEST_COOKIECUTTER = (2, 2)
+
+
+def _require_cookiecutter() -> None:
+    from cookiecutter import __version__
+
+    if tuple(int(part) for part in re.findall(r"[0-9]+", __version__)[:2]) < OLDEST_COOKIECUTTER:
+        oldest = ".".join(map(str, OLDEST_COOKIECUTTER))
+        _refuse(
+            [
+                f"cookiecutter {__version__} is too old for this template: it needs "
+                f"cookiecutter {oldest} or newer (pip install 'cookiecutter>={oldest}')"
+            ]
+        )
+
+
 class AnswerGuard(Extension):
     def __init__(self, environment):
         super().__init__(environment)
+        _require_cookiecutter()
         self._defaults = _template_defaults()
         _sandbox(environment)
         environment.filters["check_answers"] = _check_answers
@@ -140,13 +161,14 @@ def _output_dir_problem(target: Path | None) -> str | None:
 
 def _extensions_checked(environment) -> str:
     """Refuse extensions other than the template's: answers replaced them."""
-    loaded = [
-        name for name in environment.extensions if not name.startswith("cookiecutter.extensions.")
-    ]
-    problem = check_extensions(loaded)
+    call = cookiecutter_call()
+    # All of the template's must be loaded (cookiecutter adds its own) ...
+    problem = check_extensions([name for name in EXTENSIONS if name in environment.extensions])
+    if not problem and call is not None:
+        # ... and the answers must not name others.
+        problem = check_extensions(call["context"]["cookiecutter"].get("_extensions"))
     if problem:
         _refuse([problem])
-    call = cookiecutter_call()
     if call is not None:
         answers = dict(call["context"]["cookiecutter"])
         if call.get("replay"):
