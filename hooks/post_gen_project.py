@@ -66,8 +66,8 @@ OPTION_FILES: dict[str, dict[str, list[str]]] = {
         "none": [],
     },
     "ci": {
-        "github": [".github"],
-        "gitlab": [".gitlab-ci.yml"],
+        "github": [".github", "requirements/cruft.in", "requirements/cruft.txt"],
+        "gitlab": [".gitlab-ci.yml", "requirements/cruft.in", "requirements/cruft.txt"],
         "none": [],
     },
 }

@@ -30,7 +30,7 @@ def test_overwrite_keeps_the_users_files_at_unchosen_paths(tmp_path):
     # What this bake chose is there; what it did not choose, it did not leave.
     assert (project / ".gitlab-ci.yml").is_file()
     assert sorted(p.name for p in (project / ".github" / "workflows").iterdir()) == ["deploy.yml"]
-    assert not (project / "requirements").exists()
+    assert sorted(p.name for p in (project / "requirements").iterdir()) == ["cruft.in", "cruft.txt"]
     assert not any(project.rglob("*kept*")), "the set-aside folder must be gone"
 
 
