@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -196,9 +197,31 @@ def _check_and_watch(answers: dict) -> None:
         path_problem = None if problems else _project_path_problem(target, answers["project_slug"])
         problems += [p for p in (_output_dir_problem(target), path_problem) if p]
     if problems:
+        if call is not None and not call.get("no_input") and not call.get("replay"):
+            _refuse_at_the_prompt(problems, answers, call)
         _refuse(problems)
     if target is not None and from_command_line():
         _watch_bake(target / answers["project_slug"])
+
+
+def _refuse_at_the_prompt(problems: list[str], answers: dict, call: dict) -> None:
+    """Refuse answers typed at the prompt, and keep the good ones in a command.
+
+    The hints are worded for the prompt (``42``, not ``seed=42``), and the
+    command asks again only what was refused: the other answers become its
+    defaults, so Enter accepts each.
+    """
+    refused = {problem.split(" ", 1)[0] for problem in problems}
+    kept = [
+        f"{field}={value}"
+        for field, value in answers.items()
+        if not field.startswith("_") and field not in refused
+    ]
+    output = [] if call.get("output_dir") in (None, ".") else ["--output-dir", call["output_dir"]]
+    command = shlex.join(["cookiecutter", *map(str, output), str(call["template"]), *kept])
+    report([re.sub(r"for example [a-z_]+=", "for example ", problem) for problem in problems])
+    print(f"Your other answers are kept: run {command}", file=sys.stderr)
+    raise SystemExit(1)
 
 
 def _project_path_problem(target: Path, slug: str) -> str | None:
