@@ -13,8 +13,8 @@ three different purposes:
 
 A hook is a separate process and cannot see which of these is happening, so
 this extension, which cookiecutter loads in cruft's own process, finds out by
-looking for cruft's command function on the call stack, and hands the result
-to the hook through the template global ``cruft_run``:
+looking for cruft's command function on the call stack (hooks/frames.py), and
+hands the result to the hook through the template global ``cruft_run``:
 
 - ``{}``: not cruft (plain cookiecutter, or a test);
 - ``{"command": "create", "state": TEXT}``: the exact ``.cruft.json`` that
@@ -36,22 +36,10 @@ missing from the new render.  Under cruft, this extension (listed first in
 from __future__ import annotations
 
 import sys
-from types import FrameType
 
 from jinja2.ext import Extension
 
-CRUFT_COMMANDS = "cruft._commands."
-CRUFT_UTILS = "cruft._commands.utils"
-
-
-def _cruft_command_frame() -> FrameType | None:
-    frame = sys._getframe(1)
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if module.startswith(CRUFT_COMMANDS) and not module.startswith(CRUFT_UTILS):
-            return frame
-        frame = frame.f_back
-    return None
+from hooks.frames import cruft_command
 
 
 def _predicted_state(create_locals: dict) -> str | None:
@@ -78,13 +66,13 @@ def _predicted_state(create_locals: dict) -> str | None:
 
 
 def cruft_run() -> dict:
-    frame = _cruft_command_frame()
-    if frame is None:
+    found = cruft_command()
+    if found is None:
         return {}
-    command = frame.f_code.co_name
+    command, command_locals = found
     if command != "create":
         return {"command": command}
-    return {"command": "create", "state": _predicted_state(dict(frame.f_locals))}
+    return {"command": "create", "state": _predicted_state(command_locals)}
 
 
 def _forget_other_template_modules() -> None:

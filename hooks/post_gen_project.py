@@ -10,10 +10,12 @@ repository, so the hook explains what happened, removes any half-made
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +23,13 @@ from pathlib import Path
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 # Set by hooks/cruft_state.py when cruft runs this hook; {} otherwise.
 CRUFT_RUN_JSON = r"""{{ cruft_run | default({}) | tojson }}"""
+# Set by hooks/guard.py under cookiecutter's command line: a file to remove
+# once the project is complete, so that an unfinished bake can be cleaned up.
+BAKE_TOKEN = r"""{{ bake_token | default("") }}"""
 
 ANSWERS_FILE = ".cookiecutter.json"
+# Where pre_gen_project.py moved what the folder held before this bake (-f).
+SET_ASIDE = ".cookiecutter-set-aside"
 CRUFT_FILE = ".cruft.json"
 
 # The one place that says which file belongs to which option.  A path listed
@@ -59,8 +66,8 @@ OPTION_FILES: dict[str, dict[str, list[str]]] = {
         "none": [],
     },
     "ci": {
-        "github": [".github"],
-        "gitlab": [".gitlab-ci.yml"],
+        "github": [".github", "requirements/cruft.in", "requirements/cruft.txt"],
+        "gitlab": [".gitlab-ci.yml", "requirements/cruft.in", "requirements/cruft.txt"],
         "none": [],
     },
 }
@@ -111,6 +118,33 @@ def remove_unchosen(project: Path, answers: dict) -> None:
             path.rmdir()
 
 
+def _merge_back(source: Path, target: Path) -> None:
+    for entry in sorted(source.iterdir()):
+        destination = target / entry.name
+        if not destination.exists() and not destination.is_symlink():
+            entry.replace(destination)
+        elif _real_dir(entry) and _real_dir(destination):
+            _merge_back(entry, destination)
+        # Otherwise this bake wrote that path: -f asked for it to be overwritten.
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def restore_set_aside(project: Path) -> None:
+    """Put back what the folder held before this bake, beside what it wrote.
+
+    Run after the unchosen files are gone, so pruning never touches the
+    user's files: with cookiecutter -f, only files this bake writes replace
+    the user's.
+    """
+    kept = project / SET_ASIDE
+    if _real_dir(kept):
+        _merge_back(kept, project)
+        shutil.rmtree(kept)
+
+
 def remove_bytecode(project: Path) -> None:
     """Drop compiled Python files a template checkout may hold.
 
@@ -154,9 +188,42 @@ def _git(project: Path, *args: str, env: dict | None = None) -> str:
     except OSError as error:
         raise GitError(f"git {args[0]} could not start: {error}") from error
     if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
+        raise GitError(f"git {args[0]} failed: {_failure_cause(project, done)}")
     return done.stdout.strip()
+
+
+def _failure_cause(project: Path, done: subprocess.CompletedProcess) -> str:
+    """What git said went wrong, on one line, or the likely cause when it said nothing.
+
+    git ends with a generic "fatal: failed to write commit object"; the line
+    that names the cause (a signing program, a lock) comes before it.
+    """
+    lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+    said = [
+        line.partition(":")[2].strip() for line in lines if line.startswith(("error:", "fatal:"))
+    ]
+    if said or lines:
+        cause = "; ".join(dict.fromkeys(said)) if said else lines[-1]
+        if "gpg" in cause or "sign" in cause:
+            cause += (
+                " (commit.gpgsign is on, and git could not sign: give git a signing key, "
+                "or commit with git -c commit.gpgsign=false)"
+            )
+        return cause
+    # A hook that fails without a word; --no-verify does not skip them all.
+    try:
+        hooks = Path(_git(project, "rev-parse", "--path-format=absolute", "--git-path", "hooks"))
+        active = sorted(
+            p.name for p in hooks.iterdir() if os.access(p, os.X_OK) and p.suffix != ".sample"
+        )
+    except (GitError, OSError):
+        active = []
+    if active:
+        return (
+            f"exit status {done.returncode} and no message; a git hook in {hooks} "
+            f"probably stopped it: {', '.join(active)}"
+        )
+    return f"exit status {done.returncode} and no message"
 
 
 def _identity_env(project: Path, answers: dict) -> dict:
@@ -212,6 +279,12 @@ def init_repository(project: Path, answers: dict) -> str:
 
 def setup_git(project: Path, answers: dict) -> None:
     if not answers.get("init_git"):
+        print(
+            "NOTE: no git repository was made (init_git is no). Training, the git hook "
+            "and make lint need one: run in the project git init -b main && git add -A "
+            "&& git commit -m 'Start', then make setup",
+            file=sys.stderr,
+        )
         return
     if shutil.which("git") is None:
         print(
@@ -265,14 +338,35 @@ def prepare_for_cruft(project: Path, answers: dict, cruft_run: dict) -> bool:
     return True
 
 
-def main() -> int:
-    answers = json.loads(ANSWERS_JSON)
-    project = Path.cwd()
-    remove_unchosen(project, answers)
-    remove_bytecode(project)
+def finish(project: Path, answers: dict) -> None:
+    try:
+        remove_unchosen(project, answers)
+        remove_bytecode(project)
+    finally:
+        restore_set_aside(project)
     record_answers(project, answers)
     if prepare_for_cruft(project, answers, json.loads(CRUFT_RUN_JSON)):
         setup_git(project, answers)
+
+
+def main() -> int:
+    # SIGTERM ends a process without running its finally blocks; exit instead.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        finish(Path.cwd(), json.loads(ANSWERS_JSON))
+    except KeyboardInterrupt:
+        return 130  # cookiecutter itself says the run was interrupted
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise
+        print(
+            f"ERROR: there is no space left to finish the project ({error.strerror}): "
+            "free some space and run cookiecutter again",
+            file=sys.stderr,
+        )
+        return 1
+    if BAKE_TOKEN:
+        Path(BAKE_TOKEN).unlink(missing_ok=True)
     return 0
 
 

@@ -16,6 +16,7 @@ import json
 import keyword
 import re
 import sys
+from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
@@ -25,31 +26,103 @@ LICENSES = ("MIT", "BSD-3-Clause", "Apache-2.0", "none")
 CI_CHOICES = ("github", "gitlab", "none")
 SEED_MAX = 2**32 - 1
 MAX_NAME_LENGTH = 100
+# The slug and the module name appear in generated Python lines (imports,
+# `PROJECT = "..."`); at this length the longest still fits the project's
+# own line limit of 100, so a fresh project passes its own ruff.
+MAX_IDENTIFIER_LENGTH = 55
 MAX_TEXT_LENGTH = 300
 
-# Import names a project module must not take: they would hide the real
-# package (or the project's own tests) on sys.path.
+# Import names a project module must not take: each would hide, or be hidden
+# by, a package of the same name in the project's venv (every framework's lock
+# and the dev tools: pytest, pre-commit, ruff, uv), and "conftest" is what
+# pytest names the tests' shared module.  The slow tier checks that every
+# top-level name installed in a set-up project's venv is here.
 SHADOWED_PACKAGES = frozenset(
     {
+        "absl",
+        "astunparse",
+        "certifi",
+        "cfgv",
+        "charset_normalizer",
+        "clang",
+        "cloudpickle",
+        "conftest",
+        "distlib",
+        "filelock",
+        "flatbuffers",
+        "flit_core",
+        "fsspec",
+        "functorch",
+        "gast",
+        "google",
+        "grpc",
+        "h5py",
+        "identify",
+        "idna",
+        "iniconfig",
+        "isympy",
         "jax",
+        "jinja2",
         "joblib",
         "keras",
+        "markdown_it",
+        "markupsafe",
+        "mdurl",
+        "ml_dtypes",
+        "mpmath",
+        "namex",
+        "narwhals",
+        "networkx",
+        "nodeenv",
         "numpy",
+        "opt_einsum",
+        "optree",
+        "packaging",
         "pandas",
+        "pasta",
         "pip",
+        "pkg_resources",
+        "platformdirs",
+        "pluggy",
+        "pre_commit",
+        "prettytable",
+        "py",
+        "pygments",
         "pytest",
+        "python_discovery",
+        "requests",
+        "rich",
+        "ruff",
         "safetensors",
         "scipy",
         "setuptools",
-        "skops",
+        "six",
         "sklearn",
+        "skops",
+        "sympy",
         "tensorflow",
+        "termcolor",
         "test",
         "tests",
         "threadpoolctl",
         "torch",
+        "torchgen",
+        "typing_extensions",
+        "urllib3",
+        "uv",
+        "virtualenv",
+        "wcwidth",
+        "wheel",
+        "wrapt",
+        "yaml",
     }
 )
+
+# The Jinja extensions of cookiecutter.json, which check and sandbox the
+# answers.  cookiecutter lets answers replace them (default_context in a
+# config file, extra_context, a replay file); a test keeps this list equal to
+# cookiecutter.json's.
+EXTENSIONS = ("hooks.cruft_state.CruftState", "hooks.guard.AnswerGuard")
 
 # Names Windows reserves for devices; a folder with one of them cannot be made there.
 WINDOWS_RESERVED = frozenset(
@@ -74,7 +147,10 @@ CONTROL_RE = re.compile(
 
 def _shown(value: object) -> str:
     """Quote a value for an error line, keeping that line one line long."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # Python prints no whole number of over 4300 digits
+        return "a number with thousands of digits"
     return text if len(text) <= 60 else text[:57] + "...'"
 
 
@@ -118,8 +194,8 @@ def check_slug(value: object) -> str | None:
             "project_slug is empty (the project name has no letters that map to "
             "ASCII): give one, for example project_slug=my-project"
         )
-    if len(value) > MAX_NAME_LENGTH:
-        return f"project_slug is {len(value)} characters long: use at most {MAX_NAME_LENGTH}"
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        return f"project_slug is {len(value)} characters long: use at most {MAX_IDENTIFIER_LENGTH}"
     if not SLUG_RE.fullmatch(value) or "--" in value:
         return (
             f"project_slug {_shown(value)}: use lowercase ASCII letters, digits and "
@@ -137,8 +213,8 @@ def check_slug(value: object) -> str | None:
 def check_module(value: object) -> str | None:
     if not isinstance(value, str) or not value:
         return "module_name is empty: give one, for example module_name=my_project"
-    if len(value) > MAX_NAME_LENGTH:
-        return f"module_name is {len(value)} characters long: use at most {MAX_NAME_LENGTH}"
+    if len(value) > MAX_IDENTIFIER_LENGTH:
+        return f"module_name is {len(value)} characters long: use at most {MAX_IDENTIFIER_LENGTH}"
     if not MODULE_RE.fullmatch(value) or not value.isidentifier():
         return (
             f"module_name {_shown(value)}: use lowercase ASCII letters, digits and _, "
@@ -152,6 +228,11 @@ def check_module(value: object) -> str | None:
     if value in sys.stdlib_module_names or value in SHADOWED_PACKAGES:
         return (
             f"module_name {_shown(value)} would shadow the package of the same name: "
+            f"choose another, for example {value}_model"
+        )
+    if value in WINDOWS_RESERVED:
+        return (
+            f"module_name {_shown(value)} is a reserved device name on Windows: "
             f"choose another, for example {value}_model"
         )
     return None
@@ -175,12 +256,49 @@ def check_choice(field: str, value: object, allowed: tuple[str, ...]) -> str | N
     return None
 
 
+def check_printable_numbers(answers: dict) -> list[str]:
+    """Refuse whole numbers too long for Python to turn into text.
+
+    cookiecutter renders every answer as text, and fails with a traceback on
+    such a number; only a Python caller's extra_context can pass one.
+    """
+    problems = []
+    for field, value in answers.items():
+        try:
+            str(value)
+        except ValueError:
+            problems.append(
+                f"{field} is a whole number with thousands of digits: give a value that fits "
+                "the question (the seed runs from 0 to 4294967295)"
+            )
+    return problems
+
+
 def check_seed(value: object) -> str | None:
+    if problems := check_printable_numbers({"seed": value}):
+        return problems[0]
     text = str(value)
     if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text):
         return f"seed {_shown(value)}: use a whole number from 0 to {SEED_MAX}, for example seed=42"
+    if len(text) > len(str(SEED_MAX)):
+        # Checked before int(): Python refuses to convert very long digit strings.
+        return f"seed {_shown(text)} is too large: use a whole number from 0 to {SEED_MAX}"
+    if len(text) > 1 and text.startswith("0"):
+        return (
+            f"seed {text} has a leading zero, which configs/train.toml (TOML) does not "
+            f"allow: write it as {int(text)}"
+        )
     if int(text) > SEED_MAX:
         return f"seed {text} is too large: use a whole number from 0 to {SEED_MAX}"
+    return None
+
+
+def check_year(value: object) -> str | None:
+    if not re.fullmatch(r"(19[7-9][0-9]|2[0-9]{3})", str(value)):
+        return (
+            f"copyright_year {_shown(value)}: use a year of four digits from 1970 to 2999, "
+            "for example copyright_year=2026"
+        )
     return None
 
 
@@ -190,8 +308,21 @@ def check_init_git(value: object) -> str | None:
     return None
 
 
+def check_extensions(value: object) -> str | None:
+    if value is not None and sorted(value) != sorted(EXTENSIONS):
+        return (
+            f"_extensions {_shown(value)} replaces the template's own (through default_context "
+            "in a config file, extra_context or a replay file), which switches off the checks "
+            "of every answer: remove _extensions from your answers"
+        )
+    return None
+
+
 def validate(answers: dict) -> list[str]:
     """Return one error line for each answer that breaks a rule."""
+    if problem := check_extensions(answers.get("_extensions")):
+        # Without the template's extensions, no other check can be trusted.
+        return [problem]
     problems: list[str | None] = []
     for field, value in answers.items():
         if not field.startswith("_"):
@@ -206,6 +337,7 @@ def validate(answers: dict) -> list[str]:
     problems.append(check_slug(answers.get("project_slug")))
     problems.append(check_module(answers.get("module_name")))
     problems.append(check_email(answers.get("author_email")))
+    problems.append(check_year(answers.get("copyright_year")))
     problems.append(check_choice("framework", answers.get("framework"), FRAMEWORKS))
     problems.append(check_choice("python_version", answers.get("python_version"), PYTHON_VERSIONS))
     problems.append(check_choice("license", answers.get("license"), LICENSES))
@@ -224,8 +356,35 @@ def report(problems: list[str]) -> None:
     )
 
 
+# With cookiecutter -f the project folder may already hold the user's files.
+# They wait here while the template is written, so that pruning the unchosen
+# files (post_gen_project.py) removes only what this bake wrote; the post-gen
+# hook puts them back.  The same name is in post_gen_project.py.
+SET_ASIDE = ".cookiecutter-set-aside"
+
+
+def set_aside_existing(project: Path) -> str | None:
+    """Move what the folder holds into SET_ASIDE; return a problem, or None."""
+    entries = sorted(project.iterdir())
+    if not entries:
+        return None
+    kept = project / SET_ASIDE
+    if kept.exists() or kept.is_symlink():
+        return (
+            f"{kept} holds files an interrupted bake set aside: move them back into "
+            f"{project.name}, remove that folder, then run cookiecutter again"
+        )
+    kept.mkdir()
+    for entry in entries:
+        entry.replace(kept / entry.name)
+    return None
+
+
 def main() -> int:
     problems = validate(json.loads(ANSWERS_JSON))
+    if not problems:
+        problem = set_aside_existing(Path.cwd())
+        problems = [problem] if problem else []
     if problems:
         report(problems)
         return 1
@@ -233,4 +392,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)  # cookiecutter itself says the run was interrupted

@@ -202,17 +202,30 @@ def machine() -> dict:
 
 
 def bake_figures(frameworks: list[str], reps: int, work: Path) -> list[Figure]:
+    """The floor, the default bake, and the default bake without its hooks or git.
+
+    Taken in turn, so that the differences between them are fair: the bake
+    without hooks leaves out both hook processes (and so git), the one with
+    init_git=no leaves out git alone.
+    """
     floor_template = minimal_template(work)
-    floor = repeat(
-        "bake floor (one-file template)",
-        "s",
+    floor, default, no_hooks, no_git = alternate(
         reps,
-        bake,
-        work / "floor",
-        floor_template,
+        "s",
+        [
+            ("bake floor (one-file template)", lambda: bake(work / "floor", floor_template)),
+            ("bake (default answers)", lambda: bake(work / "bake-default")),
+            (
+                "bake without hooks (--accept-hooks no)",
+                lambda: bake(work / "bake-no-hooks", TEMPLATE, "--accept-hooks", "no"),
+            ),
+            (
+                "bake without git (init_git=no)",
+                lambda: bake(work / "bake-no-git", TEMPLATE, "init_git=no"),
+            ),
+        ],
     )
-    default = repeat("bake (default answers)", "s", reps, bake, work / "bake-default")
-    figures = [floor, default, ratio("bake / floor", default, floor)]
+    figures = [floor, default, ratio("bake / floor", default, floor), no_hooks, no_git]
     for framework in frameworks:
         if framework != "scikit-learn":
             out, answer = work / f"bake-{framework}", f"framework={framework}"

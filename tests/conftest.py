@@ -130,6 +130,7 @@ def default_answers(**changes) -> dict:
         "description": CONTEXT["description"],
         "author_name": DEFAULT_AUTHOR[0],
         "author_email": DEFAULT_AUTHOR[1],
+        "copyright_year": "2026",
         "framework": "scikit-learn",
         "python_version": "3.11",
         "license": "MIT",
@@ -212,6 +213,15 @@ def shared_bakes(tmp_path_factory, worker_id):
             return out / done.read_text(encoding="utf-8")
 
     return get
+
+
+@pytest.fixture
+def small_project(tmp_path):
+    """A folder with one package, for running the post-gen hook alone."""
+    project = tmp_path / "proj"
+    (project / "src" / "demo").mkdir(parents=True)
+    (project / "src" / "demo" / "__init__.py").write_text('"""Demo."""\n', encoding="utf-8")
+    return project
 
 
 @pytest.fixture

@@ -119,9 +119,11 @@ def expected_files(combo: dict) -> set[str]:
         files.add("LICENSE")
     ci = answer(combo, "ci")
     if ci == "github":
-        files.add(".github/workflows/ci.yml")
+        files.update({".github/workflows/ci.yml", ".github/dependabot.yml"})
     elif ci == "gitlab":
         files.add(".gitlab-ci.yml")
+    if ci != "none":
+        files.update({"requirements/cruft.in", "requirements/cruft.txt"})
     return files
 
 

@@ -48,5 +48,34 @@ def test_template_update_job_runs_only_with_cruft_and_never_fails_the_build(ci_f
         assert job["rules"] == [{"exists": [".cruft.json"]}]
         commands = "\n".join(job["script"])
     assert commands.rstrip().endswith("cruft check")
+    assert "--require-hashes -r requirements/cruft.txt" in commands
+    # A name a reader understands, and a bound on what it may cost.
+    if ci == "github":
+        assert job["name"] and job["timeout-minutes"] <= 15
+    else:
+        assert job["timeout"] == "10 minutes"
+
+
+def test_ci_installs_the_cruft_the_template_tests_with_every_dependency_hashed(ci_file):
+    _, path = ci_file
+    lock = (path.parents[2] if path.name == "ci.yml" else path.parent) / "requirements/cruft.txt"
+    text = lock.read_text(encoding="utf-8")
     # The same cruft the template's own tests prove the update flow with.
-    assert pinned_cruft() in commands
+    assert re.search(rf"^{re.escape(pinned_cruft())} \\$", text, re.MULTILINE)
+    hashed = r"^([A-Za-z0-9_.-]+)==[^\n]*\\\n(?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+"
+    pins = re.findall(hashed, text, re.MULTILINE)
+    assert len(pins) == len(re.findall(r"^[A-Za-z0-9_.-]+==", text, re.MULTILINE)) > 10
+
+
+def test_dependabot_config_validates_against_its_schema(cookies):
+    result = cookies.bake(extra_context={"ci": "github"})
+    config = Path(result.project_path) / ".github" / "dependabot.yml"
+    run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", config],
+        cwd=config.parent,
+    )
+    template_config = TEMPLATE / ".github" / "dependabot.yml"
+    run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", template_config],
+        cwd=TEMPLATE,
+    )

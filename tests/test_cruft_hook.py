@@ -16,14 +16,6 @@ from conftest import default_answers, git, render_hook, run
 from hooks.cruft_state import cruft_run
 
 
-@pytest.fixture
-def small_project(tmp_path):
-    project = tmp_path / "proj"
-    (project / "src" / "demo").mkdir(parents=True)
-    (project / "src" / "demo" / "__init__.py").write_text('"""Demo."""\n', encoding="utf-8")
-    return project
-
-
 def run_post_gen(project: Path, cruft_state: dict):
     answers = default_answers(module_name="demo")
     script = render_hook("post_gen_project", answers, project.parent, cruft_run=cruft_state)

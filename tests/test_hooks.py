@@ -34,7 +34,7 @@ BAD_ANSWERS = [
     ("module_name", "numpy", "shadow"),
     ("module_name", "torch", "shadow"),
     ("module_name", "", "empty"),
-    ("module_name", "a" * 101, "at most 100"),
+    ("module_name", "a" * 56, "at most 55"),
     ("project_slug", "My Project", "lowercase ASCII letters"),
     ("project_slug", "-proj", "starting and ending"),
     ("project_slug", "my--proj", "single hyphens"),

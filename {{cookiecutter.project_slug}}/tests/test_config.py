@@ -66,6 +66,9 @@ def test_overrides_change_the_config_and_are_returned_alone(tmp_path):
         ),
         ("seed = 1\n", ["missing key", VALID]),
         ("seed = = 1\n", ["not valid TOML"]),
+        (base_config(seed="9" * 5000), ["thousands of digits"]),
+        (base_config(lr="1" * 400), ["lr = 1111", "out of range"]),
+        (base_config(lr="1e400"), ["lr = inf", "out of range"]),
     ],
     ids=[
         "unknown",
@@ -77,6 +80,9 @@ def test_overrides_change_the_config_and_are_returned_alone(tmp_path):
         "unknown-data-key",
         "missing",
         "syntax",
+        "int-beyond-str-limit",
+        "int-beyond-float",
+        "float-overflow",
     ],
 )
 def test_bad_config_file_is_refused_naming_the_file_and_key(tmp_path, text, words):
@@ -99,6 +105,9 @@ def test_bad_config_file_is_refused_naming_the_file_and_key(tmp_path, text, word
         ("data.features=pixel", ["data.features = 'pixel'", "a list of column names"]),
         ("data.task=ranking", ['"classification", "regression"']),
         ("epochs", ["KEY=VALUE", VALID]),
+        ("seed=" + "9" * 5000, ["seed = '9999", "whole number"]),
+        ("lr=" + "1" * 400, ["lr = 1111", "out of range"]),
+        ("lr=1e400", ["lr = inf", "out of range"]),
     ],
 )
 def test_bad_override_is_refused_by_train_and_leaves_nothing(workdir, override, words):

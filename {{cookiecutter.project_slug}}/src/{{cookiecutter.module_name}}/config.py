@@ -42,7 +42,10 @@ class Setting:
             raise ValueError(f"use {self.describe()}")
         if self.kind is int and not isinstance(value, int):
             raise ValueError(f"use {self.describe()} (no decimal point)")
-        value = self.kind(value)
+        try:
+            value = self.kind(value)
+        except OverflowError:  # a whole number too large for a float
+            raise ValueError(f"out of range: use {self.describe()}") from None
         if math.isnan(value) or not self.minimum <= value <= self.maximum:
             raise ValueError(f"out of range: use {self.describe()}")
         return value
@@ -173,11 +176,20 @@ def _valid_keys(settings: Mapping[str, AnySetting]) -> str:
     return ", ".join(sorted(settings))
 
 
+def _shown(value: Any) -> str:
+    """A value for an error line; Python will not print a whole number of over 4300 digits."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a number with thousands of digits"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _parse_value(raw: str) -> Any:
     """Read an override's value as TOML would (42, 0.01, true), else as text."""
     try:
         return tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # not TOML, or a whole number of over 4300 digits
         return raw
 
 
@@ -199,7 +211,7 @@ def check(values: Mapping[str, Any], settings: Mapping[str, AnySetting], source:
         try:
             checked[key] = setting.check(values[key])
         except ValueError as problem:
-            raise ProjectError(f"{source}: {key} = {values[key]!r}: {problem}") from None
+            raise ProjectError(f"{source}: {key} = {_shown(values[key])}: {problem}") from None
     return checked
 
 
@@ -222,6 +234,11 @@ def load(
         values = flatten(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
         raise ProjectError(f"config file {path} is not valid TOML: {error}") from None
+    except ValueError:  # Python reads no whole number of over 4300 digits
+        raise ProjectError(
+            f"config file {path} holds a number with thousands of digits: "
+            "use a value in the range its key allows"
+        ) from None
     config = check(values, settings, f"config file {path}")
 
     changes: dict[str, Any] = {}
@@ -241,5 +258,7 @@ def load(
         try:
             changes[key] = settings[key].check(value)
         except ValueError as problem:
-            raise ProjectError(f"--set {override!r}: {key} = {value!r}: {problem}") from None
+            raise ProjectError(
+                f"--set {_shown(override)}: {key} = {_shown(value)}: {problem}"
+            ) from None
     return {**config, **changes}, changes

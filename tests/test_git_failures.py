@@ -1,0 +1,41 @@
+"""Fast tier: when git refuses the first commit, the warning names the real cause."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from conftest import default_answers, render_hook, run
+
+
+def _post_gen_with_git_config(project, config_text: str):
+    config = project.parent / "gitconfig"
+    config.write_text(config_text, encoding="utf-8")
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": str(config),
+        "GNUPGHOME": str(project.parent / "gnupg-without-keys"),
+    }
+    script = render_hook("post_gen_project", default_answers(module_name="demo"), project.parent)
+    done = run([sys.executable, script], cwd=project, env=env)
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING:")]
+    assert len(warnings) == 1, done.stderr
+    assert not (project / ".git").exists()
+    return warnings[0]
+
+
+def test_commit_signing_without_a_key_is_named(small_project):
+    warning = _post_gen_with_git_config(small_project, "[commit]\n\tgpgsign = true\n")
+    assert "gpg failed to sign the data" in warning, warning
+    assert "commit.gpgsign" in warning, warning
+
+
+def test_a_failing_global_hook_is_named(small_project):
+    hooks = small_project.parent / "global-hooks"
+    hooks.mkdir()
+    hook = hooks / "prepare-commit-msg"  # runs even with --no-verify
+    hook.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    warning = _post_gen_with_git_config(small_project, f"[core]\n\thooksPath = {hooks}\n")
+    assert "prepare-commit-msg" in warning, warning
+    assert str(hooks) in warning, warning

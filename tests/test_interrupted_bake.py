@@ -1,0 +1,87 @@
+"""Fast tier: a bake that cannot finish leaves nothing half-made behind.
+
+A full disk is simulated with a file size limit (RLIMIT_FSIZE), which makes
+writes fail the way a full disk does; an interruption is a real SIGINT or
+SIGTERM sent to the whole process group while the post-gen hook runs git.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, TEMPLATE, bake_cli
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def _one_error_line(output: str) -> str:
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
+def test_a_full_disk_leaves_no_half_made_project(tmp_path):
+    done = subprocess.run(
+        [BIN / "cookiecutter", "--no-input", "--output-dir", tmp_path, TEMPLATE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(100_000),  # the bundled data set is larger
+        check=False,
+    )
+    assert done.returncode != 0
+    error = _one_error_line(done.stdout + done.stderr)
+    assert "space" in error, error
+    assert list(tmp_path.iterdir()) == []
+    again = bake_cli(tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_post_gen_hook_leaves_no_half_made_project(tmp_path, signum):
+    out = tmp_path / "out"
+    out.mkdir()
+    # git writes its trace to a FIFO, so the hook's first git command waits,
+    # inside the post-gen hook, until the test has sent the signal.
+    fifo = tmp_path / "git-trace"
+    os.mkfifo(fifo)
+    env = {**os.environ, "GIT_TRACE": str(fifo)}
+    bake = subprocess.Popen(
+        [BIN / "cookiecutter", "--no-input", "--output-dir", out, TEMPLATE],
+        cwd=out,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    record = out / "digits-classifier" / ".cookiecutter.json"
+    deadline = time.monotonic() + 60
+    while not record.exists() and time.monotonic() < deadline and bake.poll() is None:
+        time.sleep(0.02)
+    assert record.exists(), "the post-gen hook never started"
+    time.sleep(0.3)  # git is now waiting to open the FIFO
+    os.killpg(bake.pid, signum)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # let any waiting git go
+    try:
+        stdout, stderr = bake.communicate(timeout=60)
+    finally:
+        os.close(reader)
+    assert bake.returncode != 0
+    error = _one_error_line(stdout + stderr)
+    assert "interrupted" in error, error
+    assert list(out.iterdir()) == []
+    again = bake_cli(out)
+    assert again.returncode == 0, again.stderr

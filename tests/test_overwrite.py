@@ -1,0 +1,50 @@
+"""Fast tier: baking with -f into a folder that holds the user's own files."""
+
+from __future__ import annotations
+
+from conftest import bake_cli, git
+
+USERS_FILES = {
+    ".github/workflows/deploy.yml": "name: deploy\n",
+    ".github/CODEOWNERS": "* @ada\n",
+    "LICENSE": "All mine.\n",
+    "notes/ideas.md": "keep me\n",
+}
+
+
+def _users_folder(tmp_path):
+    project = tmp_path / "digits-classifier"
+    for relative, text in USERS_FILES.items():
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return project
+
+
+def test_overwrite_keeps_the_users_files_at_unchosen_paths(tmp_path):
+    project = _users_folder(tmp_path)
+    done = bake_cli(tmp_path, "-f", "license=none", "ci=gitlab", "init_git=no")
+    assert done.returncode == 0, done.stderr
+    for relative, text in USERS_FILES.items():
+        assert (project / relative).read_text(encoding="utf-8") == text, relative
+    # What this bake chose is there; what it did not choose, it did not leave.
+    assert (project / ".gitlab-ci.yml").is_file()
+    assert sorted(p.name for p in (project / ".github" / "workflows").iterdir()) == ["deploy.yml"]
+    assert sorted(p.name for p in (project / "requirements").iterdir()) == ["cruft.in", "cruft.txt"]
+    assert not any(project.rglob("*kept*")), "the set-aside folder must be gone"
+
+
+def test_overwrite_replaces_what_the_template_writes_and_keeps_the_rest(tmp_path):
+    project = _users_folder(tmp_path)
+    done = bake_cli(tmp_path, "-f", "license=MIT", "ci=github")
+    assert done.returncode == 0, done.stderr
+    # Overwriting is what -f asks for, where this bake writes a file ...
+    assert "MIT" in (project / "LICENSE").read_text(encoding="utf-8")
+    # ... and nothing else of the user's is touched.
+    assert (project / ".github/workflows/deploy.yml").read_text(encoding="utf-8") == (
+        "name: deploy\n"
+    )
+    assert (project / "notes/ideas.md").read_text(encoding="utf-8") == "keep me\n"
+    assert (project / ".github/workflows/ci.yml").is_file()
+    tracked = git(project, "ls-files").splitlines()
+    assert "notes/ideas.md" in tracked
