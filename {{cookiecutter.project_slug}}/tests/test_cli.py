@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -71,3 +72,27 @@ def test_a_restart_without_exec_waits_for_the_new_process_and_exits_as_it_did():
     with pytest.raises(SystemExit) as stop:
         seed.start_again(command, {**os.environ, "PYTHONHASHSEED": "4"}, replace=False)
     assert stop.value.code == 7
+
+
+def test_lint_outside_a_repository_says_to_make_one(tmp_path):
+    plain = tmp_path / "plain"
+    for name in ("src", "pyproject.toml", ".pre-commit-config.yaml"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, plain / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, plain / name)
+    env = {**os.environ, **cli.SETTINGS, "PYTHONPATH": str(plain / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", MODULE, "lint"],
+        cwd=plain,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "lint: error: the checks run through pre-commit, which needs a git repository; "
+        'make one first: git init -b main && git add -A && git commit -m "Start"'
+    ]

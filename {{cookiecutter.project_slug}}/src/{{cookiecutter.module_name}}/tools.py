@@ -30,8 +30,24 @@ def test_all() -> int:
     return _run(["-m", "pytest", *sys.argv[1:]])
 
 
+def in_repository() -> bool:
+    try:
+        asked = ["git", "rev-parse", "--is-inside-work-tree"]
+        done = subprocess.run(asked, cwd=ROOT, capture_output=True, check=False)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
 def lint() -> int:
     """Every pre-commit hook on every file; its options may follow: ``lint ruff``."""
+    if not in_repository():
+        print(
+            "lint: error: the checks run through pre-commit, which needs a git repository; "
+            'make one first: git init -b main && git add -A && git commit -m "Start"',
+            file=sys.stderr,
+        )
+        return 1
     return _run(["-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure", *sys.argv[1:]])
 
 
