@@ -197,7 +197,8 @@ def predict(argv: Sequence[str]) -> int:
     print(f"wrote {output}: {len(names)} predictions, sha256 {artifacts.sha256_bytes(content)}")
     if targets is not None:
         measured = preprocess.metrics(prep, scores, targets)
-        shown = ", ".join(f"{name} {value:.4g}" for name, value in measured.items())
+        headline = preprocess.headline(measured).items()
+        shown = ", ".join(f"{name} {value:.4g}" for name, value in headline)
         print(f"{shown} on the {len(names)} held-out rows")
     return 0
 
