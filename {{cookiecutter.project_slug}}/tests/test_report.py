@@ -38,7 +38,7 @@ def table_rows(markdown: str, heading: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
 
 
-def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained):
+def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained, tmp_path):
     manifest = trained.manifest
     curve = manifest["learning_curve"]
     assert curve["epoch"] == [1, 2]
@@ -52,6 +52,14 @@ def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained
     matrix = metrics["confusion_matrix"]
     assert len(matrix) == len(classes) and all(len(row) == len(classes) for row in matrix)
     assert sum(map(sum, matrix)) == manifest["data"]["test_rows"]
+    # Each column counts the rows predicted as its class, as predict writes them.
+    output = tmp_path / "held-out.csv"
+    done = command("predict", "--output", str(output), cwd=trained.folder)
+    assert done.returncode == 0, done.stderr
+    predicted = [row["prediction"] for row in csv.DictReader(io.StringIO(output.read_text()))]
+    assert [sum(line[i] for line in matrix) for i in range(len(classes))] == [
+        predicted.count(name) for name in classes
+    ]
     correct = sum(matrix[i][i] for i in range(len(classes)))
     assert metrics["test_accuracy"] == pytest.approx(correct / manifest["data"]["test_rows"])
     assert list(metrics["per_class"]) == classes

@@ -106,6 +106,11 @@ def check_contents(manifest: Mapping[str, Any], path: Path) -> None:
 # --- figures -----------------------------------------------------------------
 
 
+def labels(names: Sequence[str]) -> list[str]:
+    """Class names as plain text: matplotlib would read a $ as the start of a formula."""
+    return [name.replace("$", r"\$") for name in names]
+
+
 def png(draw) -> bytes:
     """A figure drawn by ``draw(figure)``, as PNG bytes with no date or version in them."""
     import matplotlib
@@ -149,8 +154,8 @@ def confusion_matrix(matrix: list[list[int]], classes: list[str]) -> bytes:
         ticks = range(len(classes))
         labelled = len(classes) <= MAX_LABELLED_CLASSES
         if labelled:
-            axes.set_xticks(ticks, classes, rotation=90 if len(classes) > 10 else 0)
-            axes.set_yticks(ticks, classes)
+            axes.set_xticks(ticks, labels(classes), rotation=90 if len(classes) > 10 else 0)
+            axes.set_yticks(ticks, labels(classes))
             threshold = max(max(row) for row in matrix) / 2
             for i, row in enumerate(matrix):
                 for j, count in enumerate(row):
@@ -173,7 +178,7 @@ def per_class(metrics: Mapping[str, Mapping[str, float]]) -> bytes:
         for offset, key in enumerate(("precision", "recall", "f1")):
             positions = [i + (offset - 1) * width for i in range(len(names))]
             axes.bar(positions, [metrics[n][key] for n in names], width, label=key)
-        axes.set_xticks(range(len(names)), names, rotation=90 if len(names) > 10 else 0)
+        axes.set_xticks(range(len(names)), labels(names), rotation=90 if len(names) > 10 else 0)
         axes.set_ylim(0, 1.15)
         axes.set_xlabel("class")
         axes.set_title("Per-class metrics (held-out rows)")
