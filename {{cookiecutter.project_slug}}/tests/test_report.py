@@ -38,7 +38,19 @@ def table_rows(markdown: str, heading: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
 
 
-def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained, tmp_path):
+@pytest.fixture(scope="module")
+def held_out_run(trained, tmp_path_factory):
+    """predict on the held-out rows once, logging every module it imports."""
+    output = tmp_path_factory.mktemp("held-out") / "held-out.csv"
+    env = {"PYTHONPROFILEIMPORTTIME": "1", "PYTHONHASHSEED": "0"}
+    done = command("predict", "--output", str(output), cwd=trained.folder, env=env)
+    assert done.returncode == 0, done.stderr
+    predicted = [row["prediction"] for row in csv.DictReader(io.StringIO(output.read_text()))]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    return predicted, imported
+
+
+def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained, held_out_run):
     manifest = trained.manifest
     curve = manifest["learning_curve"]
     assert curve["epoch"] == [1, 2]
@@ -53,10 +65,7 @@ def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained
     assert len(matrix) == len(classes) and all(len(row) == len(classes) for row in matrix)
     assert sum(map(sum, matrix)) == manifest["data"]["test_rows"]
     # Each column counts the rows predicted as its class, as predict writes them.
-    output = tmp_path / "held-out.csv"
-    done = command("predict", "--output", str(output), cwd=trained.folder)
-    assert done.returncode == 0, done.stderr
-    predicted = [row["prediction"] for row in csv.DictReader(io.StringIO(output.read_text()))]
+    predicted, _ = held_out_run
     assert [sum(line[i] for line in matrix) for i in range(len(classes))] == [
         predicted.count(name) for name in classes
     ]
@@ -148,11 +157,8 @@ def test_experiments_lists_each_model_with_what_differs_and_filters_and_sorts(tr
     assert "--sort 'colour': use one of name, trained" in wrong.stderr
 
 
-def test_predict_never_imports_matplotlib(trained, tmp_path):
-    env = {"PYTHONPROFILEIMPORTTIME": "1", "PYTHONHASHSEED": "0"}
-    done = command("predict", "--output", str(tmp_path / "p.csv"), cwd=trained.folder, env=env)
-    assert done.returncode == 0, done.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+def test_predict_never_imports_matplotlib(held_out_run):
+    _, imported = held_out_run
     assert "numpy" in imported  # the import log was read
     assert not any(name.split(".")[0] == "matplotlib" for name in imported)
 
