@@ -15,7 +15,9 @@ Without --model it takes the newest model in models/.  It
 5. compares the weights and the held-out predictions with the manifest.
 
 It prints ``reproduced: bit-identical`` and exits 0, or says what differs,
-with the likely reasons, and exits 1.
+with the likely reasons, and exits 1.  Either way it records the outcome in
+``models/reproduced/<name>.json``, for ``make experiments``; the manifest and
+the weights stay as they were.
 """
 
 from __future__ import annotations
