@@ -184,6 +184,58 @@ def folder_mib(path: Path) -> float:
     return total / 2**20
 
 
+# Run by a project's venv: the MB of installed files that one package brings
+# on its own, that is it and its dependencies that nothing else the project
+# asks for (requirements.in) needs.
+SHARE_CODE = r"""
+import importlib.metadata as md, re, sys
+from packaging.requirements import Requirement
+
+def canon(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+dists = {canon(d.metadata["Name"]): d for d in md.distributions()}
+
+def closure(roots):
+    seen, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in dists:
+            continue
+        seen.add(name)
+        for text in dists[name].requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(canon(req.name))
+    return seen
+
+package, requirements = canon(sys.argv[1]), sys.argv[2]
+wanted = {canon(Requirement(line.split("#")[0].strip()).name) for line in open(requirements)
+          if line.split("#")[0].strip()}
+own = closure([package]) - closure(wanted - {package})
+size = 0
+for name in own:
+    for file in dists[name].files or []:
+        path = file.locate()
+        if path.is_file() and not path.is_symlink():
+            size += path.stat().st_size
+print(size, " ".join(sorted(own)))
+"""
+
+
+def package_share_mb(project: Path, package: str) -> tuple[float, str]:
+    """The venv's MB that ``package`` alone brings, and the names of what it brings."""
+    done = subprocess.run(
+        [project / ".venv" / "bin" / "python", "-c", SHARE_CODE, package, "requirements.in"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    size, _, names = done.stdout.strip().partition(" ")
+    return int(size) / 1e6, names
+
+
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -261,6 +313,10 @@ def project_figures(
                 repeat(f"make setup ({installer}{label})", "s", setup_reps, fresh_setup, installer)
             )
         figures.append(Figure(f"venv size{label}", "MB", [folder_mib(venv) * 2**20 / 1e6]))
+        # The plotting library of `make report`, which predict never imports.
+        share, names = package_share_mb(project, "matplotlib")
+        print(f"matplotlib{label} brings: {names}", file=sys.stderr)
+        figures.append(Figure(f"venv share of matplotlib{label}", "MB", [share]))
     else:
         fresh_setup("pip")
 

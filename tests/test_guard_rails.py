@@ -22,7 +22,7 @@ from conftest import BIN, CONTEXT, TEMPLATE, run
 # The fast tier's bakes of every option combination, shared with test_bake.
 baked = test_bake.baked
 parametrize_combinations = test_bake.parametrize_combinations
-project_files = test_bake.project_files
+text_files = test_bake.text_files
 
 VERSIONS = CONTEXT["python_version"]
 # The CI files vary with the oldest Python version (the matrix) and with
@@ -302,7 +302,7 @@ def test_notebook_hook_explains_why_and_what_to_do_instead(default_project):
 def test_every_text_file_ends_with_one_newline_and_no_trailing_whitespace(baked):
     _, project = baked
     problems = []
-    for name in sorted(project_files(project)):
+    for name in sorted(text_files(project)):
         text = (project / name).read_text(encoding="utf-8")
         if not text:
             continue

@@ -1,13 +1,16 @@
 """Slow tier: every framework's project trains, predicts and proves it reproduces.
 
 For each framework, on a baked project set up with its real `make setup`:
-the generated test suite passes, and `make train`, `make predict` and
-`make repro-check` work and write what they claim.
+the generated test suite passes, and `make train`, `make predict`,
+`make report`, `make experiments` and `make repro-check` work and write
+what they claim.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -77,10 +80,39 @@ def test_make_train_and_predict_write_a_traceable_model_and_predictions(set_up_p
         assert len(rows) - 1 == manifest["data"]["test_rows"]
         # A model's manifest and outputs never make the tree dirty.
         assert git(project.path, "status", "--porcelain", "--", ":(exclude)models") == ""
+
+        # The report of the newest model, twice: the same bytes.
+        project.make("report")
+        folder = project.path / "reports" / stem
+        written = {p.name: p.read_bytes() for p in folder.iterdir()}
+        assert sorted(written) == [
+            "confusion_matrix.png", "learning_curve.png", "per_class.png", "report.md"
+        ]  # fmt: skip
+        assert all(written[n][:8] == b"\x89PNG\r\n\x1a\n" for n in written if n != "report.md")
+        project.make("report")
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
+        assert f"| test_accuracy | {manifest['metrics']['test_accuracy']:.4f} |" in (
+            written["report.md"].decode()
+        )
+
+        # A second seed, then the table of both.
+        project.make("train", "ARGS=--set seed=1 --set epochs=2 --set hidden=8")
+        table = project.make("experiments", "ARGS=--format csv --sort name")
+        rows = list(csv.DictReader(io.StringIO(table.stdout)))
+        assert [row["name"] for row in rows] == sorted(
+            [stem, f"mlp-digits-h8-lr0.01-ep2-bs32-t1-seed1-{commit[:7]}"]
+        )
+        by_name = {row["name"]: row for row in rows}
+        assert by_name[stem]["changes"] == ""
+        assert by_name[stem]["weights"] == manifest["weights"]["sha256"][:12]
+        assert set(rows[0]["changes"].split()) | set(rows[1]["changes"].split()) == {
+            "epochs=2", "hidden=8", "seed=1"
+        }  # fmt: skip
     finally:
         for path in set(models.iterdir()) - before:
-            path.unlink()
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         shutil.rmtree(predictions, ignore_errors=True)
+        shutil.rmtree(project.path / "reports", ignore_errors=True)
 
 
 @params

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -83,6 +85,14 @@ def altered(manifest_path: Path, folder: Path, change) -> Path:
     return copy
 
 
+def reproduced_column(models: Path) -> str:
+    """What `make experiments` says of the one model in ``models``: yes, NO or empty."""
+    done = command("experiments", "--models-dir", str(models), "--format", "csv", cwd=models.parent)
+    assert done.returncode == 0, done.stderr
+    (row,) = csv.DictReader(io.StringIO(done.stdout))
+    return row["reproduced"]
+
+
 def test_reproduce_recreates_an_older_commits_model_bit_for_bit(recorded):
     workdir = recorded.parents[1]
     (workdir / "untracked-notes.txt").write_text("mine\n", encoding="utf-8")
@@ -95,6 +105,7 @@ def test_reproduce_recreates_an_older_commits_model_bit_for_bit(recorded):
     assert f"now      {manifest['weights']['sha256']}" in done.stdout
     assert f"now      {manifest['predictions']['sha256']}" in done.stdout
     assert state(workdir) == before
+    assert reproduced_column(workdir / "models") == "yes"
 
 
 def test_reproduce_fails_when_the_manifests_weights_hash_was_altered(recorded, tmp_path):
@@ -109,6 +120,7 @@ def test_reproduce_fails_when_the_manifests_weights_hash_was_altered(recorded, t
     assert "the manifest or the weights file was altered" in done.stdout
     assert "Traceback" not in done.stderr
     assert state(workdir) == before
+    assert reproduced_column(tmp_path) == "NO"
 
 
 def test_reproduce_trains_by_the_manifests_config_so_an_altered_one_fails(recorded, tmp_path):

@@ -23,6 +23,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("add-data", "add_data", "register a CSV: its checksum and the [data] table"),
     ("train", "train", "train from configs/train.toml; save the model and its manifest"),
     ("predict", "predict", "predict on the CPU with the newest model; write a predictions CSV"),
+    ("report", "report", "write reports/<model>/: a Markdown page and figures of a model"),
+    ("experiments", "experiments", "print every model in models/ side by side"),
     ("repro-check", "repro_check", "train and predict twice; fail unless bit-identical"),
     ("reproduce", "reproduce", "re-create a model at its commit; fail unless bit-identical"),
     ("test", "tools:test", "run the quick tests: one real training, every refusal"),

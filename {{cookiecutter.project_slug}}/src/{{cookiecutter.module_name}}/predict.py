@@ -147,7 +147,19 @@ def warn_about_packages(manifest: dict, manifest_path: Path) -> None:
             print(f"warning:   {line}", file=sys.stderr)
 
 
+def keep_plotting_out() -> None:
+    """Never load the plotting library of reports while predicting.
+
+    Keras imports matplotlib.pyplot whenever matplotlib is installed, and does
+    without it when the import fails: an entry of None makes it fail, and
+    saves predict that import's time and memory.
+    """
+    if "matplotlib" not in sys.modules:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
+
+
 def predict(argv: Sequence[str]) -> int:
+    keep_plotting_out()
     args = parse_args(argv)
     paths.check_running_here()
     backend = backends.load()
@@ -197,7 +209,8 @@ def predict(argv: Sequence[str]) -> int:
     print(f"wrote {output}: {len(names)} predictions, sha256 {artifacts.sha256_bytes(content)}")
     if targets is not None:
         measured = preprocess.metrics(prep, scores, targets)
-        shown = ", ".join(f"{name} {value:.4g}" for name, value in measured.items())
+        headline = preprocess.headline(measured).items()
+        shown = ", ".join(f"{name} {value:.4g}" for name, value in headline)
         print(f"{shown} on the {len(names)} held-out rows")
     return 0
 

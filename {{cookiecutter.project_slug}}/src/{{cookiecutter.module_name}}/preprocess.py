@@ -159,12 +159,43 @@ class Preprocessing:
         return scores * self.target["scale"] + self.target["center"]
 
 
-def metrics(prep: Preprocessing, scores: Any, targets: Any) -> dict[str, float]:
-    """Accuracy for classes; rmse, mae and r2 for values; on the held-out rows."""
+def metrics(prep: Preprocessing, scores: Any, targets: Any) -> dict[str, Any]:
+    """How the model does on the held-out rows.
+
+    Classes: accuracy, each class's precision, recall, F1 and support, their
+    macro averages (the plain mean over classes), and the confusion matrix
+    (a row per true class, a column per predicted class, in the order of
+    ``classes``).  Values: rmse, mae and r2, in the target's own units.
+    """
     import numpy as np
 
     if prep.classes is not None:
-        return {"test_accuracy": float((scores.argmax(axis=1) == targets).mean())}
+        size = len(prep.classes)
+        predicted = scores.argmax(axis=1)
+        confusion = np.zeros((size, size), dtype=np.int64)
+        np.add.at(confusion, (targets, predicted), 1)
+        hits = np.diag(confusion).astype(np.float64)
+        # A class never predicted (or never present) scores 0, as scikit-learn's zero_division=0.
+        precision = np.divide(hits, confusion.sum(axis=0), out=np.zeros(size), where=hits > 0)
+        recall = np.divide(hits, confusion.sum(axis=1), out=np.zeros(size), where=hits > 0)
+        both = precision + recall
+        f1 = np.divide(2 * precision * recall, both, out=np.zeros(size), where=both > 0)
+        return {
+            "test_accuracy": float(hits.sum() / max(len(targets), 1)),
+            "macro_precision": float(precision.mean()),
+            "macro_recall": float(recall.mean()),
+            "macro_f1": float(f1.mean()),
+            "per_class": {
+                name: {
+                    "precision": float(precision[i]),
+                    "recall": float(recall[i]),
+                    "f1": float(f1[i]),
+                    "support": int(confusion[i].sum()),
+                }
+                for i, name in enumerate(prep.classes)
+            },
+            "confusion_matrix": confusion.tolist(),
+        }
     error = prep.values(scores) - targets
     total = float(((targets - targets.mean()) ** 2).sum())
     return {
@@ -172,3 +203,22 @@ def metrics(prep: Preprocessing, scores: Any, targets: Any) -> dict[str, float]:
         "mae": float(np.abs(error).mean()),
         "r2": float(1 - (error**2).sum() / total) if total > 0 else 0.0,
     }
+
+
+def headline(measured: Mapping[str, Any]) -> dict[str, float]:
+    """The single numbers among the metrics (no per-class table, no matrix)."""
+    return {name: value for name, value in measured.items() if isinstance(value, float)}
+
+
+def held_out_loss(prep: Preprocessing, scores: Any, model_targets: Any) -> float:
+    """The loss training minimises, on the held-out rows.
+
+    Cross-entropy of the class probabilities, or the mean squared error of
+    the scaled target: the same scale as the training loss each epoch.
+    """
+    import numpy as np
+
+    if prep.classes is not None:
+        chosen = scores[np.arange(len(model_targets)), model_targets]
+        return float(-np.log(np.maximum(chosen, 1e-12)).mean())
+    return float(((scores - model_targets) ** 2).mean())

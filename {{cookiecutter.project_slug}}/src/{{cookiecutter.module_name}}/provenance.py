@@ -1,8 +1,9 @@
 """Where a model comes from: the code's commit, the machine, the packages, the time.
 
-The output folders ``models/`` and ``predictions/`` do not count as changes
-to the code: training writes there, and the manifests in ``models/`` are
-meant to be committed afterwards as a record of the experiments.
+The output folders ``models/``, ``predictions/`` and ``reports/`` do not
+count as changes to the code: the commands write there, and the manifests in
+``models/`` (and reports, if you like) are meant to be committed afterwards
+as a record of the experiments.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-OUTPUT_FOLDERS = ("models", "predictions")
+OUTPUT_FOLDERS = ("models", "predictions", "reports")
 # A fixed string whose hash() shows that PYTHONHASHSEED took effect.
 HASH_PROBE = "reproducible"
 

@@ -15,7 +15,9 @@ Without --model it takes the newest model in models/.  It
 5. compares the weights and the held-out predictions with the manifest.
 
 It prints ``reproduced: bit-identical`` and exits 0, or says what differs,
-with the likely reasons, and exits 1.
+with the likely reasons, and exits 1.  Either way it records the outcome in
+``models/reproduced/<name>.json``, for ``make experiments``; the manifest and
+the weights stay as they were.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 from . import artifacts, backends, cli, envcheck, paths, portable
 from .errors import ProjectError, run_command
+from .experiments import record_outcome
 
 COMMAND = "reproduce"
 
@@ -316,6 +319,8 @@ def _compare(
         print(f"{what:<12} recorded {before}")
         print(f"{'':<12} now      {after}")
     differing = [what for what, before, after in rows if before != after]
+    # Shown by `make experiments`; the manifest and weights stay as they were.
+    record_outcome(recorded_path, recorded, differing)
     if not differing:
         print("reproduced: bit-identical")
         return 0

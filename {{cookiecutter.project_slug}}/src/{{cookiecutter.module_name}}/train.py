@@ -23,6 +23,7 @@ from . import (
     portable,
     predict,
     preprocess,
+    progress,
     provenance,
     seed,
 )
@@ -89,6 +90,24 @@ def recorded_command(config_file: str, overrides: Sequence[str], dirty: bool):
     return ["python", "-m", f"{__package__}.train", *options, *(["--allow-dirty"] * dirty)]
 
 
+# Enough points to see the fit; the manifest stays small for any data size.
+HELD_OUT_POINTS = 1000
+
+
+def held_out_values(prep: preprocess.Preprocessing, scores, truth) -> dict:
+    """For regression: true and predicted values of the first held-out rows, for the report."""
+    if prep.classes is not None:
+        return {}
+    predicted = prep.values(scores)
+    return {
+        "held_out_values": {
+            "rows": min(len(truth), HELD_OUT_POINTS),
+            "true": [float(v) for v in truth[:HELD_OUT_POINTS]],
+            "predicted": [float(v) for v in predicted[:HELD_OUT_POINTS]],
+        }
+    }
+
+
 def train(argv: Sequence[str]) -> int:
     started = provenance.now()
     args = parse_args(argv)
@@ -128,11 +147,22 @@ def train(argv: Sequence[str]) -> int:
     rng, framework_settings = seed.seed_everything(cfg["seed"], cfg["threads"], backend)
     model = backend.build(cfg, x.shape[1], prep.n_outputs, rng)
 
-    def report(epoch: int, loss: float) -> None:
-        check_interrupted()
-        print(f"epoch {epoch:>4}/{cfg['epochs']}  loss {loss:.4f}", flush=True)
+    board = progress.EpochProgress(cfg["epochs"])
+    curve: dict[str, list] = {"epoch": [], "train_loss": [], "held_out_loss": []}
 
-    model = backend.fit(model, x[train_rows], targets[train_rows], cfg, rng, report)
+    def report(epoch: int, loss: float, current: object) -> None:
+        check_interrupted()
+        held_out_loss = preprocess.held_out_loss(
+            prep, backend.scores(current, x[test_rows]), targets[test_rows]
+        )
+        for key, value in zip(curve, (epoch, loss, held_out_loss), strict=True):
+            curve[key].append(value)
+        board.update(epoch, loss, held_out_loss)
+
+    try:
+        model = backend.fit(model, x[train_rows], targets[train_rows], cfg, rng, report)
+    finally:
+        board.finish()
     weights = backend.to_bytes(model)
     # Measure the model as predict will see it: loaded back from the saved bytes.
     loaded = backend.from_bytes(weights, cfg, x.shape[1], prep.n_outputs)
@@ -185,6 +215,9 @@ def train(argv: Sequence[str]) -> int:
         },
         "preprocessing": prep.record(),
         "metrics": metrics,
+        # Each epoch's mean training loss, and the same loss on the held-out rows after it.
+        "learning_curve": curve,
+        **held_out_values(prep, held_out, prepared.targets[test_rows]),
         "git": {
             "commit": state.commit,
             "tree": state.tree,
@@ -213,7 +246,7 @@ def train(argv: Sequence[str]) -> int:
     # The manifest goes last: whoever finds it finds the files it names.
     files.update({weights_path: weights, manifest_path: artifacts.manifest_bytes(manifest)})
     artifacts.write_files_atomically(files)
-    shown = ", ".join(f"{name} {value:.4g}" for name, value in metrics.items())
+    shown = ", ".join(f"{name} {value:.4g}" for name, value in preprocess.headline(metrics).items())
     print(f"{shown} on {len(test_rows)} held-out rows")
     print(f"saved {weights_path} (sha256 {weights_sha256})")
     if patch is not None:

@@ -19,8 +19,10 @@ from typing import Any, Protocol
 from ..config import Setting
 from ..errors import ProjectError
 
-# Called after each epoch with the epoch number (from 1) and the mean training loss.
-EpochCallback = Callable[[int, float], None]
+# Called after each epoch with the epoch number (from 1), the mean training loss
+# and the model as it stands, which the pipeline scores on the held-out rows.
+# Scoring draws no random number, so it leaves the training's bits unchanged.
+EpochCallback = Callable[[int, float, Any], None]
 
 
 def is_regression(config: Mapping[str, Any]) -> bool:

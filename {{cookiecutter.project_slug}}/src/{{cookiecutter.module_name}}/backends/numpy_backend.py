@@ -111,7 +111,7 @@ def fit(
                 model[name] -= (
                     config["lr"] * corrected_first / (np.sqrt(corrected_second) + ADAM_EPSILON)
                 )
-        on_epoch(epoch, total / len(x))
+        on_epoch(epoch, total / len(x), model)
     return model
 
 

@@ -78,7 +78,7 @@ def fit(
     for epoch in range(1, config["epochs"] + 1):
         # One partial_fit is one shuffled pass over the data: progress per epoch.
         model.partial_fit(x, y, **options)
-        on_epoch(epoch, float(model.loss_))
+        on_epoch(epoch, float(model.loss_), model)
     return model
 
 

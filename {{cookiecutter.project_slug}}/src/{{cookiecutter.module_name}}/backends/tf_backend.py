@@ -94,7 +94,7 @@ def fit(
         else keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     progress = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, float(logs["loss"]))
+        on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, float(logs["loss"]), model)
     )
     model.fit(
         x.astype(np.float32),

@@ -104,8 +104,8 @@ def fit(
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
     loss_function = torch.nn.MSELoss() if regression else torch.nn.CrossEntropyLoss()
-    model.train()
     for epoch in range(1, config["epochs"] + 1):
+        model.train()  # scoring after each epoch switches it to eval mode
         total = 0.0
         for features, labels in loader:
             optimizer.zero_grad()
@@ -113,7 +113,7 @@ def fit(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(labels)
-        on_epoch(epoch, total / len(dataset))
+        on_epoch(epoch, total / len(dataset), model)
     return model
 
 
