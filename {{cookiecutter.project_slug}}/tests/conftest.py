@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.module_name }} import backends, config, data
+from {{ cookiecutter.module_name }} import backends, config, data, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = "{{ cookiecutter.module_name }}"
@@ -148,3 +148,65 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         pytest.exit(f"the project cannot train, so its tests cannot run: {reason}", returncode=1)
     (manifest_path,) = (folder / "models").glob("*.json")
     return Trained(folder, manifest_path, done.stdout)
+
+
+# Loaded by every Python process started with its folder on PYTHONPATH: at exit,
+# it records what the process ended with: its environment, as the libraries
+# saw it, and every module it loaded.
+RECORD_AT_EXIT = """
+import atexit
+import json
+import os
+import sys
+
+
+def _record():
+    names = json.loads(os.environ["RECORD_NAMES"])
+    seen = dict(
+        argv=sys.argv,
+        environ=dict((name, os.environ.get(name)) for name in names),
+        modules=sorted(name for name, module in sys.modules.items() if module is not None),
+    )
+    folder = os.environ["RECORD_FOLDER"]
+    with open(os.path.join(folder, str(os.getpid()) + ".json"), "w", encoding="utf-8") as file:
+        json.dump(seen, file)
+
+
+atexit.register(_record)
+"""
+
+
+@dataclass
+class Prediction:
+    done: subprocess.CompletedProcess
+    output: Path
+    # What the predict process itself ended with: the GPU and thread variables, its modules.
+    environ: dict
+    modules: set
+    # The thread count the shell asked for, which predict must override.
+    shell_threads: str
+
+
+@pytest.fixture(scope="session")
+def held_out(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Prediction:
+    """predict on the held-out rows once, by the real command, from a shell that asks
+    for GPUs and other thread counts; shared by the tests that read its output."""
+    folder = tmp_path_factory.mktemp("held-out")
+    (folder / "site").mkdir()
+    (folder / "site" / "sitecustomize.py").write_text(RECORD_AT_EXIT, encoding="utf-8")
+    (folder / "records").mkdir()
+    shell = str(int(trained.manifest["config"]["threads"]) + 3)
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(folder / "site"), str(trained.folder / "src")]),
+        "RECORD_FOLDER": str(folder / "records"),
+        "RECORD_NAMES": json.dumps([*seed.GPU_VARIABLES, *seed.THREAD_VARIABLES]),
+        **dict.fromkeys(seed.GPU_VARIABLES, "0"),
+        **dict.fromkeys(seed.THREAD_VARIABLES, shell),
+    }
+    output = folder / "p.csv"
+    options = ("--model", str(trained.manifest_path), "--output", str(output))
+    done = command("predict", *options, cwd=trained.folder, env=env)
+    assert done.returncode == 0, done.stderr
+    seen = [json.loads(path.read_text(encoding="utf-8")) for path in (folder / "records").iterdir()]
+    (own,) = [one for one in seen if one["argv"][0].endswith("predict.py")]
+    return Prediction(done, output, own["environ"], set(own["modules"]), shell)

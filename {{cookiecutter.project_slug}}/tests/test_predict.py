@@ -6,7 +6,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import pickle
 import re
 from pathlib import Path
@@ -46,10 +45,8 @@ def with_cell(column: str, value: str) -> str:
 EMPTY_CELL = ["line 2", "the cell is empty"] if CONTRACT.missing == "refuse" else None
 
 
-def test_predictions_equal_what_training_recorded_and_name_each_class(trained, tmp_path):
-    output = tmp_path / "p.csv"
-    done = predict(trained, "--output", str(output))
-    assert done.returncode == 0, done.stderr
+def test_predictions_equal_what_training_recorded_and_name_each_class(trained, held_out):
+    done, output = held_out.done, held_out.output
     assert f"sha256 {artifacts.sha256_file(output)}" in done.stdout
     # The default input is the held-out split: the very rows the training process
     # predicted, from the weights loaded back, and recorded in the manifest.
@@ -148,48 +145,10 @@ def test_input_outside_what_the_model_saw_is_warned_about(trained, tmp_path):
     assert f"warning: {FIRST}: 1 value(s) outside" in done.stderr
 
 
-# Loaded by every Python process started with its folder on PYTHONPATH: at exit,
-# it records the environment the process ended with, as the libraries saw it.
-RECORD_ENVIRONMENT = """
-import atexit
-import json
-import os
-import sys
-
-
-def _record():
-    names = json.loads(os.environ["RECORD_NAMES"])
-    seen = dict(argv=sys.argv, environ=dict((name, os.environ.get(name)) for name in names))
-    folder = os.environ["RECORD_FOLDER"]
-    with open(os.path.join(folder, str(os.getpid()) + ".json"), "w", encoding="utf-8") as file:
-        json.dump(seen, file)
-
-
-atexit.register(_record)
-"""
-
-
-def test_predict_hides_gpus_and_pins_threads_whatever_the_shell_says(trained, tmp_path):
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(RECORD_ENVIRONMENT, encoding="utf-8")
-    records = tmp_path / "records"
-    records.mkdir()
+def test_predict_hides_gpus_and_pins_threads_whatever_the_shell_says(trained, held_out):
     threads = str(trained.manifest["config"]["threads"])
-    shell = str(int(threads) + 3)
-    env = {
-        "PYTHONPATH": os.pathsep.join([str(site), str(trained.folder / "src")]),
-        "RECORD_FOLDER": str(records),
-        "RECORD_NAMES": json.dumps([*seed.GPU_VARIABLES, *seed.THREAD_VARIABLES]),
-        **dict.fromkeys(seed.GPU_VARIABLES, "0"),
-        **dict.fromkeys(seed.THREAD_VARIABLES, shell),
-    }
-    options = ("--model", str(trained.manifest_path), "--output", str(tmp_path / "p.csv"))
-    done = command("predict", *options, cwd=trained.folder, env=env)
-    assert done.returncode == 0, done.stderr
-    seen = [json.loads(path.read_text(encoding="utf-8")) for path in records.glob("*.json")]
-    (environ,) = [one["environ"] for one in seen if one["argv"][0].endswith("predict.py")]
-    assert environ == {
+    assert held_out.shell_threads != threads
+    assert held_out.environ == {
         **dict.fromkeys(seed.GPU_VARIABLES, ""),
         **dict.fromkeys(seed.THREAD_VARIABLES, threads),
     }

@@ -38,38 +38,7 @@ def table_rows(markdown: str, heading: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
 
 
-# Runs predict's own entry point, then names every module loaded in that process.
-PREDICT_THEN_LIST_MODULES = f"""
-import sys
-from {MODULE} import predict
-sys.argv = ["predict", *sys.argv[1:]]
-code = predict.main()
-loaded = sorted(name for name, module in sys.modules.items() if module is not None)
-print("loaded:", *loaded)
-sys.exit(code)
-"""
-
-
-@pytest.fixture(scope="module")
-def held_out_run(trained, tmp_path_factory):
-    """predict on the held-out rows once, and the modules that process loaded."""
-    output = tmp_path_factory.mktemp("held-out") / "held-out.csv"
-    done = subprocess.run(
-        [sys.executable, "-c", PREDICT_THEN_LIST_MODULES, "--output", str(output)],
-        cwd=trained.folder,
-        env=project_env(trained.folder, {"PYTHONHASHSEED": "0"}),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    predicted = [row["prediction"] for row in csv.DictReader(io.StringIO(output.read_text()))]
-    (line,) = [line for line in done.stdout.splitlines() if line.startswith("loaded: ")]
-    return predicted, set(line.split()[1:])
-
-
-def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained, held_out_run):
+def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained, held_out):
     manifest = trained.manifest
     curve = manifest["learning_curve"]
     assert curve["epoch"] == [1, 2]
@@ -84,7 +53,8 @@ def test_manifest_records_the_learning_curve_and_the_held_out_evaluation(trained
     assert len(matrix) == len(classes) and all(len(row) == len(classes) for row in matrix)
     assert sum(map(sum, matrix)) == manifest["data"]["test_rows"]
     # Each column counts the rows predicted as its class, as predict writes them.
-    predicted, _ = held_out_run
+    rows = csv.DictReader(io.StringIO(held_out.output.read_text(encoding="utf-8")))
+    predicted = [row["prediction"] for row in rows]
     assert [sum(line[i] for line in matrix) for i in range(len(classes))] == [
         predicted.count(name) for name in classes
     ]
@@ -176,8 +146,8 @@ def test_experiments_lists_each_model_with_what_differs_and_filters_and_sorts(tr
     assert "--sort 'colour': use one of name, trained" in wrong.stderr
 
 
-def test_predict_never_imports_matplotlib(held_out_run):
-    _, imported = held_out_run
+def test_predict_never_imports_matplotlib(held_out):
+    imported = held_out.modules
     assert "numpy" in imported  # the list is the process's
     assert not any(name.split(".")[0] == "matplotlib" for name in imported)
 
@@ -198,6 +168,7 @@ def test_training_output_in_a_log_holds_no_control_character(trained):
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", trained.output)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal needs a POSIX system")
 def test_training_on_a_terminal_redraws_one_line_with_the_time_left(workdir):
     import pty

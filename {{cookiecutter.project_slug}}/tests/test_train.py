@@ -232,14 +232,14 @@ _training_loop = fit
 def fit(model, x, y, config, rng, on_epoch):
     import time
 
-    def after_a_pause(epoch, loss):
+    def after_a_pause(epoch, *rest):
         if epoch == 1:
             try:
                 print("pausing", flush=True)
                 time.sleep(60)
             except BaseException:
                 pass
-        on_epoch(epoch, loss)
+        on_epoch(epoch, *rest)
 
     return _training_loop(model, x, y, config, rng, after_a_pause)
 """
