@@ -43,7 +43,7 @@ TARGETS = {
     "make train (scikit-learn)": "<= 10 s",
     "make repro-check (scikit-learn)": "<= 60 s",
     "project test suite": "<= 15 s",
-    "venv size": "<= 350 MB",
+    "venv size": "<= 450 MB",
     "template fast tier": "<= 120 s",
     "template full suite": "<= 1800 s",
     "read + check CSV, 1M rows": "<= 10 s; peak <= 1.5 GB (1430 MiB)",

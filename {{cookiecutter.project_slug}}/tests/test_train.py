@@ -245,6 +245,7 @@ def fit(model, x, y, config, rng, on_epoch):
 """
 
 
+@pytest.mark.slow
 def test_training_stops_at_the_next_epoch_when_its_loop_swallows_the_signal(workdir):
     backend = next((workdir / "src" / MODULE / "backends").glob("*_backend.py"))
     backend.write_text(backend.read_text(encoding="utf-8") + SWALLOWS_SIGNALS, encoding="utf-8")
