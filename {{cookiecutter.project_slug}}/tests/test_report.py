@@ -99,6 +99,10 @@ def test_report_writes_valid_figures_with_the_manifests_numbers_and_the_same_byt
     text = files["report.md"].decode("utf-8")
     for name in files:
         assert f"]({name})" in text or name == "report.md"
+    # Committed as it is: the project's own hooks (one final newline, no
+    # trailing spaces) would otherwise rewrite it and refuse the commit.
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert all(line == line.rstrip() for line in text.splitlines())
     shown = dict(table_rows(text, "Metrics"))
     expected = {k: v for k, v in manifest["metrics"].items() if isinstance(v, float)}
     assert shown == {k: f"{v:.4f}" for k, v in expected.items()}

@@ -314,7 +314,8 @@ def build(name: str, manifest: Mapping[str, Any]) -> dict[str, bytes]:
     else:
         files["predicted_against_true.png"] = predicted_against_true(manifest["held_out_values"])
     figures = {Path(file).stem: file for file in files}
-    files["report.md"] = (markdown(name, manifest, figures) + "\n").encode("utf-8")
+    # One final newline, as the git hook wants text files, so that it commits as written.
+    files["report.md"] = (markdown(name, manifest, figures).rstrip("\n") + "\n").encode("utf-8")
     return files
 
 
