@@ -211,6 +211,9 @@ def test_own_csv_with_string_labels_and_a_regression_csv_by_the_documented_comma
         assert set(record["metrics"]) == {"rmse", "mae", "r2"}
         done = project.make("predict")
         assert "rmse" in done.stdout and "r2" in done.stdout
+        # The project's own tests read the new contract and stay green on it.
+        done = project.make("test")
+        assert re.search(r"\d+ passed", done.stdout) and " failed" not in done.stdout, done.stdout
     finally:
         git(project.path, "reset", "--quiet", "--hard", head)
         git(project.path, "clean", "--quiet", "-fdx", "models", "predictions", "data")

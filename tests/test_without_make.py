@@ -155,6 +155,29 @@ def test_help_lists_every_command_with_its_line(project):
     assert cli(project, "--help", PYTHONOPTIMIZE="2").stdout == done.stdout
 
 
+def into_a_closed_pipe(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the command line with stdout a pipe whose reader is already gone (``| head``)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "digits_classifier", *args],
+            cwd=project,
+            env={**os.environ, "PYTHONPATH": str(project / "src")},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(writer)
+
+
+def test_help_into_a_pipe_that_stopped_reading_ends_quietly(project):
+    done = into_a_closed_pipe(project, "--help")
+    assert done.stderr == ""
+    assert done.returncode == 1
+
+
 def test_an_unknown_command_is_refused_with_one_line_naming_the_known_ones(project):
     done = cli(project, "trian")
     assert done.returncode == 2

@@ -64,15 +64,15 @@ def project_env(folder: Path, env: dict | None = None) -> dict:
 def command(name: str, *args: str, cwd: Path, env: dict | None = None, **popen):
     """Run one of the project's commands (train, predict, ...) in a fresh process."""
     full_env = project_env(cwd, env)
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.run(
         [sys.executable, "-m", f"{MODULE}.{name}", *args],
         cwd=cwd,
         env=full_env,
-        capture_output=True,
         text=True,
         check=False,
         timeout=600,
-        **popen,
+        **streams,
     )
 
 

@@ -145,6 +145,15 @@ def test_experiments_lists_each_model_with_what_differs_and_filters_and_sorts(tr
     assert markdown.stdout.splitlines()[1].startswith("| --- |")
     none = command("experiments", "--filter", "seed=-1", cwd=copy.folder)
     assert none.returncode == 0 and none.stdout == ""
+    assert none.stderr.strip() == "no model in models/ matches --filter seed=-1"
+    # Into a pipe whose reader is already gone, as `| head` leaves it: no traceback.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        closed = command("experiments", cwd=copy.folder, stdout=writer)
+    finally:
+        os.close(writer)
+    assert (closed.returncode, closed.stderr) == (1, "")
     wrong = command("experiments", "--sort", "colour", cwd=copy.folder)
     assert wrong.returncode == 1
     assert "--sort 'colour': use one of name, trained" in wrong.stderr

@@ -33,9 +33,7 @@ MANY_VALUES = 20
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"{__package__}.add_data", description=cli.summary(COMMAND)
-    )
+    parser = argparse.ArgumentParser(prog=cli.prog(COMMAND), description=cli.summary(COMMAND))
     parser.add_argument("file", type=Path, help="the CSV file")
     parser.add_argument(
         "--label",

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .errors import reader_gone
+
 PROJECT = "{{ cookiecutter.project_slug }}"
 
 # Every command: its name, what runs it ("module" runs module.main, and
@@ -51,6 +53,16 @@ def program() -> str:
     return f"python -m {__package__}"
 
 
+def prog(name: str) -> str:
+    """How to type a command again, as the user started it, for its usage line."""
+    started = sys.argv[0]
+    if started in (f"{PROJECT} {name}", f"python -m {__package__} {name}"):  # through main()
+        return started
+    if Path(started).stem == f"{PROJECT}-{name}":  # the command's own console script
+        return Path(started).stem
+    return f"python -m {__package__} {name}"
+
+
 def usage() -> str:
     width = max(len(name) for name, _, _ in COMMANDS)
     lines = [f"usage: {program()} <command> [options]", "", "commands:"]
@@ -80,7 +92,15 @@ def _in_fresh_process(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `--help | head`: the reader went away
+        return reader_gone()
+
+
+def _dispatch(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2

@@ -20,6 +20,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+MODULE = "{{ cookiecutter.module_name }}"
+
 # This project's own distribution, installed in development mode, is not a
 # locked package.
 PROJECT = "{{ cookiecutter.project_slug }}"
@@ -263,7 +265,9 @@ def unlocked(paths: list[Path]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m {{ cookiecutter.module_name }}.envcheck",
+        # Standalone (set-up runs this file before the project is installed),
+        # so the usage line is spelled here rather than asked of cli.
+        prog=sys.argv[0] if sys.argv[0].endswith(" check-env") else f"python -m {MODULE} check-env",
         description="List every difference between the installed packages and the locks.",
     )
     parser.add_argument(

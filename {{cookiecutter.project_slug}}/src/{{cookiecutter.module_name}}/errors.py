@@ -9,6 +9,7 @@ interruption never leaves a partial file behind.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -45,12 +46,24 @@ def check_interrupted() -> None:
         raise Interrupted(_received[0])
 
 
+def reader_gone() -> int:
+    """What stdout was piped into stopped reading (``| head``): end quietly, as other
+    command-line tools do, instead of a traceback as Python flushes at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
+
+
 def run_command(name: str, body: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
     """Run one command's body and turn user errors and interruptions into exit codes."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _raise_interrupted)
     try:
-        return body(argv)
+        code = body(argv)
+        sys.stdout.flush()  # here, where a reader that went away can be told apart
+        return code
+    except BrokenPipeError:
+        return reader_gone()
     except ProjectError as error:
         print(f"{name}: error: {error}", file=sys.stderr)
         return 1

@@ -33,9 +33,7 @@ FORMATS = ("table", "markdown", "csv")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"{__package__}.experiments", description=cli.summary(COMMAND)
-    )
+    parser = argparse.ArgumentParser(prog=cli.prog(COMMAND), description=cli.summary(COMMAND))
     parser.add_argument(
         "--models-dir", type=Path, default=paths.in_project("models"), help="where models are"
     )
@@ -216,6 +214,9 @@ def experiments(argv: Sequence[str]) -> int:
         if "=" not in condition:
             raise ProjectError(f"--filter {condition!r}: use KEY=VALUE, for example seed=1")
     entries = rows(args.models_dir)
+    if not entries:
+        print(f"no model in {args.models_dir}/ yet; train one: make train", file=sys.stderr)
+        return 0
     for condition in args.filters:
         entries = [entry for entry in entries if keep(entry, condition)]
     entries.sort(key=sort_key(column))
@@ -225,7 +226,8 @@ def experiments(argv: Sequence[str]) -> int:
     # A metric column appears when some model has it.
     columns = [c for c in COLUMNS if c not in KEY_METRICS or any(e[c] is not None for e in entries)]
     if not entries:
-        print(f"no model in {args.models_dir}/ matches; train one: make train", file=sys.stderr)
+        filters = " ".join(f"--filter {condition}" for condition in args.filters)
+        print(f"no model in {args.models_dir}/ matches {filters}", file=sys.stderr)
         return 0
     sys.stdout.write(render(entries, columns, args.format))
     return 0

@@ -23,9 +23,7 @@ COMMAND = "predict"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=f"{__package__}.predict", description=cli.summary(COMMAND)
-    )
+    parser = argparse.ArgumentParser(prog=cli.prog(COMMAND), description=cli.summary(COMMAND))
     parser.add_argument("--model", type=Path, help="a model's manifest (.json) or weights file")
     parser.add_argument(
         "--models-dir", type=Path, default=paths.in_project("models"), help="where models are"
@@ -210,7 +208,7 @@ def predict(argv: Sequence[str]) -> int:
     if targets is not None:
         measured = preprocess.metrics(prep, scores, targets)
         headline = preprocess.headline(measured).items()
-        shown = ", ".join(f"{name} {value:.4g}" for name, value in headline)
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in headline)
         print(f"{shown} on the {len(names)} held-out rows")
     return 0
 

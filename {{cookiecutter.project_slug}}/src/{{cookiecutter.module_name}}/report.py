@@ -45,7 +45,7 @@ MAX_LABELLED_CLASSES = 20
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=f"{__package__}.report", description=cli.summary(COMMAND))
+    parser = argparse.ArgumentParser(prog=cli.prog(COMMAND), description=cli.summary(COMMAND))
     parser.add_argument("--model", type=Path, help="the model's manifest (default: the newest)")
     parser.add_argument(
         "--models-dir", type=Path, default=paths.in_project("models"), help="where models are"

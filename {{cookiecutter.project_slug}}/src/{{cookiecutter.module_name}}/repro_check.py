@@ -1,7 +1,6 @@
 """Prove that training and prediction reproduce bit for bit.
 
-Usage: python -m <module>.repro_check [train options, e.g. --set epochs=5]
-(or ``make repro-check ARGS="..."``, or the ``<project>-repro-check`` command).
+Takes train's options (``make repro-check ARGS="--set epochs=5"``).
 
 Trains twice and predicts twice, each in a fresh process, into a temporary
 folder (models/ is not touched).  The second run starts from a shell with
@@ -119,9 +118,8 @@ def one_run(number: int, env: dict[str, str], folder: Path, train_args: Sequence
 
 def check(argv: Sequence[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
-        # python -OO drops docstrings; the command's summary stays.
-        usage = f"usage: {sys.argv[0]} [train options, e.g. --set epochs=5]"
-        print(__doc__ or f"{usage}\n\n{cli.summary(COMMAND)}")
+        usage = f"usage: {cli.prog(COMMAND)} [train's options, e.g. --set epochs=5]"
+        print(f"{usage}\n\n{cli.summary(COMMAND)}\n\n{cli.prog('train')} --help lists them.")
         return 0
     paths.check_running_here()
     runs = []

@@ -34,7 +34,7 @@ COMMAND = "train"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=f"{__package__}.train", description=cli.summary(COMMAND))
+    parser = argparse.ArgumentParser(prog=cli.prog(COMMAND), description=cli.summary(COMMAND))
     parser.add_argument(
         "--config", type=Path, default=paths.in_project(*config.DEFAULT_CONFIG), help="config file"
     )
@@ -246,7 +246,7 @@ def train(argv: Sequence[str]) -> int:
     # The manifest goes last: whoever finds it finds the files it names.
     files.update({weights_path: weights, manifest_path: artifacts.manifest_bytes(manifest)})
     artifacts.write_files_atomically(files)
-    shown = ", ".join(f"{name} {value:.4g}" for name, value in preprocess.headline(metrics).items())
+    shown = ", ".join(f"{name} {value:.4f}" for name, value in preprocess.headline(metrics).items())
     print(f"{shown} on {len(test_rows)} held-out rows")
     print(f"saved {weights_path} (sha256 {weights_sha256})")
     if patch is not None:
