@@ -163,7 +163,8 @@ def into_a_closed_pipe(project: Path, *args: str) -> subprocess.CompletedProcess
         return subprocess.run(
             [sys.executable, "-m", "digits_classifier", *args],
             cwd=project,
-            env={**os.environ, "PYTHONPATH": str(project / "src")},
+            # Buffered, as stdout into a pipe is unless PYTHONUNBUFFERED is set.
+            env={**os.environ, "PYTHONPATH": str(project / "src"), "PYTHONUNBUFFERED": ""},
             stdout=writer,
             stderr=subprocess.PIPE,
             text=True,

@@ -150,7 +150,9 @@ def test_experiments_lists_each_model_with_what_differs_and_filters_and_sorts(tr
     reader, writer = os.pipe()
     os.close(reader)
     try:
-        closed = command("experiments", cwd=copy.folder, stdout=writer)
+        # Buffered, as stdout into a pipe is unless PYTHONUNBUFFERED is set.
+        unbuffered = {"PYTHONUNBUFFERED": ""}
+        closed = command("experiments", cwd=copy.folder, env=unbuffered, stdout=writer)
     finally:
         os.close(writer)
     assert (closed.returncode, closed.stderr) == (1, "")
