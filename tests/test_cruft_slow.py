@@ -123,7 +123,7 @@ def test_cruft_update_brings_template_changes_and_keeps_the_projects_own_work(tm
     )
     with (upstream / ".gitignore").open("a", encoding="utf-8") as gitignore:
         gitignore.write("\n# Scratch space for quick experiments.\nscratch/\n")
-    (upstream / "docs").mkdir()
+    (upstream / "docs").mkdir(exist_ok=True)  # the template may already have one
     (upstream / "docs" / "LAB.md").write_text(
         "# {{ cookiecutter.project_name }} in the lab\n", encoding="utf-8"
     )

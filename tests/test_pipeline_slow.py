@@ -150,8 +150,9 @@ def test_make_reproduce_builds_the_commits_environment_when_the_venv_drifted(set
         assert git(project.path, "worktree", "list", "--porcelain").count("worktree ") == 1
     finally:
         run([*uv, "uninstall", "--python", project.python, "six"], cwd=project.path)
+        # models/reproduced/ holds the outcome that reproduce recorded.
         for path in set(models.iterdir()) - before:
-            path.unlink()
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 FLOWERS = "name,length,width,height,species\n" + "".join(
