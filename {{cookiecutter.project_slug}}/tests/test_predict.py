@@ -277,7 +277,9 @@ def test_missing_manifest_is_named(trained, tmp_path):
     output = tmp_path / "out" / "p.csv"
     missing = trained.folder / "models" / "no-such-model.json"
     done = command("predict", "--model", str(missing), "--output", str(output), cwd=trained.folder)
-    assert_refused(done, f"manifest {missing} not found", output=output)
+    # The models that are there, instead of advice to train one.
+    there = f"holds {trained.manifest_path.name}"
+    assert_refused(done, f"manifest {missing} not found", there, output=output)
 
 
 def test_no_model_at_all_says_to_train_first(workdir, tmp_path):

@@ -200,12 +200,21 @@ def _field(manifest: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
+def _what_there_is(folder: Path) -> str:
+    """The advice for a manifest that is not there: the ones that are, or to train."""
+    there = sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
+    if not there:
+        return "train a model first: make train"
+    shown = ", ".join(there[:3]) + (f" and {len(there) - 3} more" if len(there) > 3 else "")
+    return f"{folder}/ holds {shown}"
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     """A manifest, checked for the fields that predict relies on."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ProjectError(f"manifest {path} not found; train a model first: make train") from None
+        raise ProjectError(f"manifest {path} not found; {_what_there_is(path.parent)}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ProjectError(f"manifest {path} cannot be read: {error}") from None
     try:

@@ -62,11 +62,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def manifest_path(args: argparse.Namespace) -> Path:
     if args.model is None:
         return artifacts.latest_manifest(args.models_dir)
-    if args.model.suffix != ".json":
-        raise ProjectError(
-            f"--model {args.model}: give the model's manifest, a .json file in models/"
-        )
-    return args.model
+    if args.model.suffix == ".json":
+        return args.model
+    # The weights file, the path train prints: its manifest lies beside it.
+    beside = args.model.with_suffix(".json")
+    if args.model.is_file() and beside.is_file():
+        return beside
+    raise ProjectError(
+        f"--model {args.model}: give the model's manifest (.json) or weights file in models/"
+    )
 
 
 def number(value: float) -> str:
