@@ -98,6 +98,7 @@ def test_report_writes_valid_figures_with_the_manifests_numbers_and_the_same_byt
             assert png_size(files[name]) == (width, height), name
             assert b"tIME" not in files[name] and b"Software" not in files[name]
     text = files["report.md"].decode("utf-8")
+    assert f"the manifest `models/{copy.manifest_path.name}`" in text
     for name in files:
         assert f"]({name})" in text or name == "report.md"
     # Committed as it is: the project's own hooks (one final newline, no

@@ -207,7 +207,9 @@ def predicted_against_true(values: Mapping[str, Any]) -> bytes:
 # --- the Markdown page ---------------------------------------------------------
 
 
-def markdown(name: str, manifest: Mapping[str, Any], figures: Mapping[str, str]) -> str:
+def markdown(
+    name: str, manifest: Mapping[str, Any], figures: Mapping[str, str], source: str
+) -> str:
     metrics = manifest["metrics"]
     data = manifest["data"]
     curve = manifest["learning_curve"]
@@ -227,7 +229,7 @@ def markdown(name: str, manifest: Mapping[str, Any], figures: Mapping[str, str])
         "",
         f"Weights sha256 `{manifest['weights']['sha256']}`.",
         "",
-        f"Every number comes from the manifest `models/{name}.json`, measured on the "
+        f"Every number comes from the manifest `{source}`, measured on the "
         f"{data['test_rows']} held-out rows (the {data['train_rows']} training rows are "
         "never scored here). `make report` writes the same bytes again from the same manifest.",
         "",
@@ -306,8 +308,8 @@ def markdown(name: str, manifest: Mapping[str, Any], figures: Mapping[str, str])
     return "\n".join(lines)
 
 
-def build(name: str, manifest: Mapping[str, Any]) -> dict[str, bytes]:
-    """Every file of the report, by file name."""
+def build(name: str, manifest: Mapping[str, Any], source: str) -> dict[str, bytes]:
+    """Every file of the report, by file name; ``source`` is how it names the manifest."""
     files = {"learning_curve.png": learning_curve(manifest["learning_curve"])}
     if manifest["data"].get("classes") is not None:
         metrics = manifest["metrics"]
@@ -319,7 +321,8 @@ def build(name: str, manifest: Mapping[str, Any]) -> dict[str, bytes]:
         files["predicted_against_true.png"] = predicted_against_true(manifest["held_out_values"])
     figures = {Path(file).stem: file for file in files}
     # One final newline, as the git hook wants text files, so that it commits as written.
-    files["report.md"] = (markdown(name, manifest, figures).rstrip("\n") + "\n").encode("utf-8")
+    text = markdown(name, manifest, figures, source).rstrip("\n") + "\n"
+    files["report.md"] = text.encode("utf-8")
     return files
 
 
@@ -331,7 +334,12 @@ def report(argv: Sequence[str]) -> int:
     check_contents(manifest, path)
     folder = args.output_dir / path.stem
     artifacts.check_writable(folder)
-    files = build(path.stem, manifest)
+    # The manifest as the project names it, the same on every machine; by its
+    # file name alone when it lies outside the project.
+    resolved = path.resolve()
+    inside = resolved.is_relative_to(paths.ROOT)
+    source = resolved.relative_to(paths.ROOT).as_posix() if inside else path.name
+    files = build(path.stem, manifest, source)
     artifacts.write_files_atomically({folder / name: content for name, content in files.items()})
     print(f"model {path.name}")
     for name in files:
