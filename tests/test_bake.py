@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BIN, CONTEXT, DEFAULT_AUTHOR, git, run
+from conftest import BIN, CONTEXT, DEFAULT_AUTHOR, TEMPLATE, git, run
 
 COMBINATIONS = [
     {"framework": f, "license": lic, "ci": ci, "init_git": init}
@@ -39,7 +39,26 @@ def baked(request, shared_bakes):
 
 
 def parametrize_combinations(test):
+    """Over every combination: for checks whose input varies with every option."""
     return pytest.mark.parametrize("baked", COMBINATIONS, ids=combo_id, indirect=True)(test)
+
+
+def covering(*groups: tuple[str, ...]) -> list[dict]:
+    """The fewest combinations, taken in order, in which every value of each group
+    of options appears together at least once: for a check whose input varies
+    with those options only."""
+    chosen, seen = [], set()
+    for combo in COMBINATIONS:
+        values = {(group, tuple(answer(combo, key) for key in group)) for group in groups}
+        if values - seen:
+            chosen.append(combo)
+            seen |= values
+    return chosen
+
+
+def parametrize_covering(*groups: tuple[str, ...]):
+    combos = covering(*groups)
+    return lambda test: pytest.mark.parametrize("baked", combos, ids=combo_id, indirect=True)(test)
 
 
 def answer(combo: dict, key: str):
@@ -169,6 +188,33 @@ def test_no_template_syntax_is_left_in_any_file(baked):
     assert leftovers == []
 
 
+def unrendered_template_files() -> dict[str, bytes]:
+    """The project's files that hold no template syntax, by their path in a bake."""
+    source = TEMPLATE / "{{cookiecutter.project_slug}}"
+    files = {}
+    for path in sorted(source.rglob("*")):
+        data = path.read_bytes() if path.is_file() else None
+        if data is None or re.search(rb"\{\{|\{%|\{#", data):
+            continue
+        name = path.relative_to(source).as_posix()
+        files[name.replace("{{cookiecutter.module_name}}", "digits_classifier")] = data
+    return files
+
+
+def test_files_without_template_syntax_are_the_same_in_every_bake(shared_bakes):
+    # What lets the checks of such files read one bake instead of every one.
+    unrendered = unrendered_template_files()
+    assert ".pre-commit-config.yaml" in unrendered and "requirements-dev.txt" in unrendered
+    for combo in COMBINATIONS:
+        project = shared_bakes(combo_id(combo), combo)
+        changed = [
+            name
+            for name, data in unrendered.items()
+            if (project / name).is_file() and (project / name).read_bytes() != data
+        ]
+        assert changed == [], combo_id(combo)
+
+
 @parametrize_combinations
 def test_toml_yaml_and_json_files_parse(baked):
     _, project = baked
@@ -194,7 +240,7 @@ def test_ruff_check_and_format_pass_on_every_combination(shared_bakes):
     run([BIN / "ruff", "format", "--check", "--no-cache", *projects], cwd=projects[0].parent)
 
 
-@parametrize_combinations
+@parametrize_covering(("python_version",), ("license",), ("framework",))
 def test_pyproject_requires_the_chosen_python(baked):
     combo, project = baked
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
@@ -203,7 +249,9 @@ def test_pyproject_requires_the_chosen_python(baked):
     assert meta["project"].get("license", "none") == license_answer
 
 
-@parametrize_combinations
+# The commit holds the file set, which varies with framework, license and CI,
+# each with and without git.
+@parametrize_covering(("init_git", "framework"), ("init_git", "license"), ("init_git", "ci"))
 def test_git_repository_has_one_clean_commit_on_main(baked):
     combo, project = baked
     if not answer(combo, "init_git"):
