@@ -113,6 +113,9 @@ def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
     done = command("train", *TINY, cwd=workdir)
     assert done.returncode == 0, done.stderr
     manifest = only_manifest(workdir)
+    # The name tells the policy: drop and impute make different models of one config.
+    (manifest_file,) = (workdir / "models").glob("*.json")
+    assert manifest_file.name.startswith(f"mlp-flowers-{policy}-h8-")
     assert manifest["data"]["classes"] == sorted(SPECIES)
     assert manifest["data"]["rows_left_out"] == (1 if policy == "drop" else 0)
     stats = manifest["data"]["features"]["width"]

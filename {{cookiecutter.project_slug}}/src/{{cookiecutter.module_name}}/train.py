@@ -172,8 +172,10 @@ def train(argv: Sequence[str]) -> int:
     predictions = predict.render(rows.ids[test_rows].tolist(), names, probabilities, prep.classes)
     weights_sha256 = artifacts.sha256_bytes(weights)
 
-    # The data's name, then each setting by its label: mlp-digits-h64-lr0.01-...
+    # The data's name, its missing-value policy unless the default, then each
+    # setting by its label: mlp-digits-h64-lr0.01-..., mlp-flowers-impute-h64-...
     parts = [re.sub(r"[^A-Za-z0-9_.]+", "_", Path(contract.path).stem)]
+    parts += [contract.missing if contract.missing != "refuse" else ""]
     parts += [setting.name_part(cfg[key]) for key, setting in settings.items()]
     stem = artifacts.model_stem(backend.MODEL_KIND, parts, state.commit, state.dirty)
     stem = artifacts.free_stem(args.models_dir, stem, backend.WEIGHTS_SUFFIX, weights_sha256)
