@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.module_name }} import artifacts, backends, data, seed
-from {{ cookiecutter.module_name }} import predict as predict_command
 
 from conftest import CONTRACT, OTHER_SHELL, ROOT, command, files_in
 
@@ -192,7 +191,7 @@ def test_model_can_be_named_by_manifest_weights_or_stem(given):
     # Model names hold dots (lr0.01): only a known suffix may be replaced.
     folder = Path("models") / "mlp-lr0.01-ep2"
     args = argparse.Namespace(model=Path(f"{folder}-{given}"), models_dir=Path("models"))
-    found = predict_command.find_manifest(args, BACKEND.WEIGHTS_SUFFIX)
+    found = artifacts.find_manifest(args.model, args.models_dir, BACKEND.WEIGHTS_SUFFIX)
     assert found == Path(f"{folder}-x.json")
 
 

@@ -315,6 +315,21 @@ def check_writable(folder: Path) -> None:
         raise ProjectError(f"cannot write into {folder}: {culprit} is not a writable folder")
 
 
+def find_manifest(model: Path | None, models: Path, weights_suffix: str | None = None) -> Path:
+    """The manifest that ``--model`` names: the manifest itself, the weights file
+    beside it, or the model's name alone; the newest in ``models`` without it."""
+    if model is None:
+        return latest_manifest(models)
+    # Model names hold dots (lr0.01), so only a known suffix is replaced: .json,
+    # the framework's weights suffix, or that of a weights file with its manifest.
+    beside = model.with_suffix(".json")
+    if model.suffix in (".json", weights_suffix) or (model.is_file() and beside.is_file()):
+        return beside
+    if model.is_file():
+        raise ProjectError(f"--model {model}: give a model's manifest (.json) or its weights file")
+    return model.with_name(model.name + ".json")
+
+
 def latest_manifest(models: Path) -> Path:
     """The manifest of the most recently trained model in a folder."""
     candidates = sorted(models.glob("*.json"))

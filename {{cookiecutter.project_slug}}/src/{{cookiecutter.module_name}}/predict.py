@@ -42,15 +42,6 @@ def output_file(text: str) -> Path:
     return Path(text)
 
 
-def find_manifest(args: argparse.Namespace, backend_suffix: str) -> Path:
-    if args.model is None:
-        return artifacts.latest_manifest(args.models_dir)
-    # Model names hold dots (lr0.01), so only a known suffix is replaced.
-    if args.model.suffix in (".json", backend_suffix):
-        return args.model.with_suffix(".json")
-    return args.model.with_name(args.model.name + ".json")
-
-
 def held_out(manifest: dict, manifest_path: Path, contract: data.Contract):
     """The rows the model was tested on: its own data, checked, split by its own seed."""
     path = paths.in_project(manifest["data"]["file"])
@@ -161,7 +152,7 @@ def predict(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     paths.check_running_here()
     backend = backends.load()
-    manifest_path = find_manifest(args, backend.WEIGHTS_SUFFIX)
+    manifest_path = artifacts.find_manifest(args.model, args.models_dir, backend.WEIGHTS_SUFFIX)
     manifest = artifacts.read_manifest(manifest_path)
     if manifest["framework"] != backend.FRAMEWORK:
         raise ProjectError(

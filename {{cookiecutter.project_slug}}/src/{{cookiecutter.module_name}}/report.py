@@ -59,20 +59,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def manifest_path(args: argparse.Namespace) -> Path:
-    if args.model is None:
-        return artifacts.latest_manifest(args.models_dir)
-    if args.model.suffix == ".json":
-        return args.model
-    # The weights file, the path train prints: its manifest lies beside it.
-    beside = args.model.with_suffix(".json")
-    if args.model.is_file() and beside.is_file():
-        return beside
-    raise ProjectError(
-        f"--model {args.model}: give the model's manifest (.json) or weights file in models/"
-    )
-
-
 def number(value: float) -> str:
     """How every metric appears in the report: four decimals."""
     return f"{value:.4f}"
@@ -329,7 +315,7 @@ def build(name: str, manifest: Mapping[str, Any], source: str) -> dict[str, byte
 def report(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     paths.check_running_here()
-    path = manifest_path(args)
+    path = artifacts.find_manifest(args.model, args.models_dir)
     manifest = artifacts.read_manifest(path)
     check_contents(manifest, path)
     folder = args.output_dir / path.stem
