@@ -46,8 +46,10 @@ def cookiecutter_of(version: str) -> Path:
         ready = venv / "ready"
         if not ready.exists() or ready.read_text(encoding="utf-8") != pinned.read_text("utf-8"):
             # uv, from the dev lock: a venv in about a second once its cache is warm.
+            # --clear: a venv made under an older dev lock is made anew.
             uv = Path(sys.executable).with_name("uv")
-            subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, venv], check=True)
+            make = [uv, "venv", "--quiet", "--clear", "--python", sys.executable, venv]
+            subprocess.run(make, check=True)
             install = [uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python"]
             subprocess.run([*install, f"cookiecutter=={version}", "-c", pinned], check=True)
             ready.write_text(pinned.read_text(encoding="utf-8"), encoding="utf-8")
