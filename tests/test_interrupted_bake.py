@@ -49,6 +49,10 @@ def test_a_full_disk_leaves_no_half_made_project(tmp_path):
     assert again.returncode == 0, again.stderr
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_post_gen_hook_leaves_no_half_made_project(tmp_path, signum):
     out = tmp_path / "out"
@@ -66,6 +70,9 @@ def test_an_interrupted_post_gen_hook_leaves_no_half_made_project(tmp_path, sign
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As from a terminal, where Ctrl-C stops a program: a shell that runs
+        # the tests in the background has its children ignore SIGINT.
+        preexec_fn=_default_sigint,
     )
     record = out / "digits-classifier" / ".cookiecutter.json"
     deadline = time.monotonic() + 60
