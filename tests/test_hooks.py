@@ -164,7 +164,9 @@ def test_sandbox_stops_a_default_that_reaches_python_internals(tmp_path):
     # The template's own defaults may hold template syntax, so the answer check
     # lets them through: only the sandbox stands between them and Python.
     template = tmp_path / "template"
-    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns(".git", ".venv", "*.pyc"))
+    shutil.copytree(
+        TEMPLATE, template, ignore=shutil.ignore_patterns(".git", ".venv", "*.pyc", "build")
+    )
     marker = tmp_path / "pwned"
     context = dict(CONTEXT)
     context["description"] = (
