@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-fast test-slow lint demo bench lock lock-dev clean
+.PHONY: help venv test test-fast test-slow lint demo bench mutation lock lock-dev clean
 
 help: ## List the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ demo: venv ## Bake the default project into build/, prove it reproduces, and re-
 
 bench: venv ## Measure bake, set-up, training and test times; print a table, write JSON
 	@$(BIN)/python tests/benchmark.py $(BENCH_ARGS)
+
+mutation: venv ## Count the deliberate bugs the tests catch, per module (about an hour; not part of test)
+	@$(BIN)/python tests/mutation.py $(MUTATION_ARGS)
 
 lock-dev: venv ## Regenerate requirements-dev.txt from requirements-dev.in
 	@$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
