@@ -121,6 +121,7 @@ class Trained:
     folder: Path
     manifest_path: Path
     output: str
+    errors: str = ""
 
     @property
     def manifest(self) -> dict:
@@ -133,7 +134,8 @@ class Trained:
     def copy_to(self, folder: Path) -> Trained:
         """A copy that a test may damage; the shared model stays intact."""
         shutil.copytree(self.folder, folder, ignore=shutil.ignore_patterns(".git"))
-        return Trained(folder, folder / self.manifest_path.relative_to(self.folder), self.output)
+        manifest_path = folder / self.manifest_path.relative_to(self.folder)
+        return Trained(folder, manifest_path, self.output, self.errors)
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +149,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
         reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no message"
         pytest.exit(f"the project cannot train, so its tests cannot run: {reason}", returncode=1)
     (manifest_path,) = (folder / "models").glob("*.json")
-    return Trained(folder, manifest_path, done.stdout)
+    return Trained(folder, manifest_path, done.stdout, done.stderr)
 
 
 # Loaded by every Python process started with its folder on PYTHONPATH: at exit,

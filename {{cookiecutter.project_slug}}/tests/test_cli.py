@@ -12,7 +12,7 @@ import pytest
 from {{ cookiecutter.module_name }} import cli, paths, reproduce, seed
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
-from conftest import MODULE, ROOT
+from conftest import MODULE, ROOT, command, files_in
 
 
 def test_help_of_every_command_works_without_docstrings():
@@ -96,3 +96,10 @@ def test_lint_outside_a_repository_says_to_make_one(tmp_path):
         "lint: error: the checks run through pre-commit, which needs a git repository; "
         'make one first: git init -b main && git add -A && git commit -m "Start"'
     ]
+
+
+def test_help_anywhere_in_repro_checks_options_prints_usage_and_trains_nothing(workdir):
+    done = command("repro_check", "--set", "epochs=2", "--help", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: ")
+    assert not (workdir / "models").exists() or files_in(workdir / "models") == []

@@ -127,6 +127,16 @@ def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
     rows = list(csv.reader(output.read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["id", "prediction", *(f"probability_{name}" for name in sorted(SPECIES))]
     assert all(row[0].startswith("plant-") and row[1] in SPECIES for row in rows[1:])
+    if policy == "drop":
+        # New rows with an empty cell get no prediction, and the others still do.
+        new = workdir / "new.csv"
+        new.write_text("name,length,width,height\nnew-1,0.1,,0.2\nnew-2,0.1,0.3,0.2\n")
+        output = "new-predictions.csv"
+        done = command("predict", "--input", str(new), "--output", output, cwd=workdir)
+        assert done.returncode == 0, done.stderr
+        assert "1 row(s) with an empty cell get no prediction" in done.stderr
+        written = (workdir / "new-predictions.csv").read_text(encoding="utf-8").splitlines()
+        assert [line.split(",")[0] for line in written[1:]] == ["new-2"]
 
 
 @pytest.mark.slow

@@ -87,6 +87,12 @@ def test_native_training_runs_other_kernels_and_gives_other_bits_under_another_c
         assert len({results(m) for m in manifests.values()}) > 1
 
 
+def test_training_warns_only_where_the_portable_pin_cannot_hold(trained):
+    note = portable.warning(portable.pin(True, apply=False))
+    warnings = [line for line in trained.errors.splitlines() if line.startswith("warning:")]
+    assert warnings == ([f"warning: {note}"] if note else [])
+
+
 def test_a_cpu_without_avx2_is_warned_and_left_to_its_own_kernels():
     old = portable.Cpu("x86_64", "an old CPU", frozenset({"sse4_2", "avx"}))
     pin = portable.pin(True, old, apply=False)

@@ -264,6 +264,15 @@ def test_tampered_weights_are_rejected(trained, tmp_path):
     )
 
 
+def test_unreadable_input_is_named(trained, tmp_path):
+    done = predict(trained, "--input", str(tmp_path / "absent.csv"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"predict: error: input file {tmp_path / 'absent.csv'} cannot be read: "
+        "No such file or directory"
+    ]
+
+
 def test_missing_model_file_is_named(trained, tmp_path):
     model = trained.copy_to(tmp_path / "copy")
     model.weights_path.unlink()

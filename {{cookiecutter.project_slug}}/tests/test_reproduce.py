@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.module_name }} import artifacts
+from {{ cookiecutter.module_name }} import artifacts, portable, repro_check
 
 from conftest import CONTRACT, MODULE, TINY, command, files_in, git, make_workdir
 
@@ -178,9 +179,41 @@ def test_reproduce_applies_the_recorded_patch_of_a_dirty_model(workdir):
     assert "reproduced: bit-identical" in done.stdout
 
 
+def _shell_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if re.match(r"run \d+: shell had ", line)]
+
+
+def test_repro_check_without_a_record_passes_and_shows_what_each_run_was_given(workdir):
+    done = command("repro_check", *TINY, cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "nothing more to compare" in done.stdout
+    first, second = _shell_lines(done.stdout)
+    assert first.startswith("run 1: ") and second.startswith("run 2: ")
+    # Run 1 is the caller's shell as it is; run 2 has other threads and hash
+    # seed and, where the pin applies, asks for another CPU's kernels.
+    for name in repro_check.SHELL_VARIABLES:
+        assert f"{name}=" in first and f"{name}=" in second
+    pinned = portable.pin(True, apply=False).applied
+    for name in repro_check.OTHER_CPU:
+        assert (f"{name}=" in first) == (name in os.environ), first
+        assert (f"{name}=" in second) == (pinned or name in os.environ), second
+
+
 def test_repro_check_compares_with_each_recorded_manifest_of_the_same_code(workdir):
     manifest_path = train_and_commit(workdir)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    # Neither a manifest that cannot be read nor one of another config is a record of this run.
+    models = workdir / "models"
+    (models / "0-unreadable.json").write_text("{", encoding="utf-8")
+    other = json.loads(manifest_path.read_text(encoding="utf-8"))
+    other["config"]["epochs"] = 99
+    other["weights"]["sha256"] = "f" * 64
+    (models / "other-config.json").write_bytes(artifacts.manifest_bytes(other))
+    done = command("repro_check", *TINY, cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    name = manifest_path.name
+    assert f"the record models/{name}: weights and predictions are bit-identical" in done.stdout
+    assert "0-unreadable" not in done.stdout and "other-config" not in done.stdout
     manifest["predictions"]["sha256"] = "0" * 64
     (workdir / "models" / "a-lie.json").write_bytes(artifacts.manifest_bytes(manifest))
     done = command("repro_check", *TINY, cwd=workdir)

@@ -52,6 +52,12 @@ def test_split_depends_only_on_the_seed_and_keeps_each_class_share():
     assert data.split(labels, 8, 0.25)[1].tolist() != test_a.tolist()
 
 
+def test_the_split_and_training_draw_from_independent_streams():
+    split = np.random.default_rng(seed.stream(0, seed.SPLIT_STREAM)).random(4)
+    training = np.random.default_rng(seed.stream(0, seed.TRAINING_STREAM)).random(4)
+    assert split.tolist() != training.tolist()
+
+
 def test_split_of_values_holds_out_the_share_asked_for():
     values = np.linspace(0.0, 1.0, 40)
     train, test = data.split(values, 0, 0.2)

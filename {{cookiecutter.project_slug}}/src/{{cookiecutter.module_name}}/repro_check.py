@@ -117,7 +117,7 @@ def one_run(number: int, env: dict[str, str], folder: Path, train_args: Sequence
 
 
 def check(argv: Sequence[str]) -> int:
-    if argv and argv[0] in ("-h", "--help"):
+    if any(arg in ("-h", "--help") for arg in argv):
         usage = f"usage: {cli.prog(COMMAND)} [train's options, e.g. --set epochs=5]"
         print(f"{usage}\n\n{cli.summary(COMMAND)}\n\n{cli.prog('train')} --help lists them.")
         return 0
