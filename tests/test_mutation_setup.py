@@ -31,9 +31,6 @@ def test_each_mutated_module_and_its_tests_exist(target):
     folder = PROJECT / "tests" if target.kind == "project" else TEMPLATE / "tests"
     for name in target.tests:
         assert (folder / f"test_{name}.py").is_file(), name
-    if target.kind == "hooks":
-        for name in mutation.HOOK_TESTS:
-            assert (folder / f"test_{name}.py").is_file(), name
 
 
 def test_every_module_of_the_default_project_is_mutated_or_says_why_not():
