@@ -444,7 +444,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE",
         help="mutate these modules only, e.g. predict or hooks/guard",
     )
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="mutants at once (default: CPUs)"
+    )
     parser.add_argument(
         "--resume",
         action="store_true",

@@ -44,6 +44,7 @@ READERS = {
     "probe_call": ("cookiecutter_call", _cookiecutter_call),
     "probe_cli": ("from_command_line", frames.from_command_line),
     "probe_cruft": ("cruft_command", _cruft),
+    "probe_call_in_file": ("cookiecutter_call_in_file", _cookiecutter_call),
 }
 
 class Probe(Extension):
@@ -63,7 +64,9 @@ def _probe_template(tmp_path):
         "_extensions": ["probe.Probe"],
     }
     (template / "cookiecutter.json").write_text(json.dumps(context), encoding="utf-8")
-    (template / "{{cookiecutter.name}}" / "f.txt").write_text("{{ probe_cruft() }}\n", "utf-8")
+    # Rendered while generate_files(), which has an output_dir too, is on the stack.
+    file_text = "{{ probe_cruft() }}{{ probe_call_in_file() }}\n"
+    (template / "{{cookiecutter.name}}" / "f.txt").write_text(file_text, "utf-8")
     return template
 
 
@@ -82,9 +85,9 @@ def test_the_readers_find_cookiecutters_frames(tmp_path):
     found = json.loads(out.read_text(encoding="utf-8"))
     where = f"cookiecutter {version('cookiecutter')} moved what hooks/frames.py reads"
     assert found["prompted_field"] == "name", f"{where}: prompted_field: {found}"
-    assert found["cookiecutter_call"] == dict.fromkeys(("output_dir", "replay", "context"), True), (
-        f"{where}: cookiecutter_call: {found}"
-    )
+    every = dict.fromkeys(("output_dir", "replay", "context"), True)
+    assert found["cookiecutter_call"] == every, f"{where}: cookiecutter_call: {found}"
+    assert found["cookiecutter_call_in_file"] == every, f"{where}: cookiecutter_call: {found}"
     assert found["from_command_line"] is True, f"{where}: from_command_line: {found}"
     assert found["cruft_command"] is None, f"{where}: cruft_command outside cruft: {found}"
 
@@ -108,6 +111,8 @@ def test_the_readers_find_crufts_frames(tmp_path):
         "create",
         sorted(("template_git_url", "last_commit", "checkout", "context", "directory")),
     ]
+    # cruft calls cookiecutter from Python, not from cookiecutter's command line.
+    assert found["from_command_line"] is False, f"from_command_line under cruft: {found}"
     assert found["cruft_command"] == expected, (
         f"cruft {version('cruft')} moved what hooks/frames.py reads: cruft_command: {found}"
     )

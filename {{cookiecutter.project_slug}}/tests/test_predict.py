@@ -8,6 +8,8 @@ import io
 import json
 import pickle
 import re
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,7 @@ def test_new_input_gets_predictions_by_line_and_never_replaces_earlier_ones(trai
     done = predict(trained, "--input", str(rows))
     assert done.returncode == 0, done.stderr
     assert "held-out" not in done.stdout
+    assert "holds other predictions" not in done.stdout
     first = trained.folder / "predictions" / f"{trained.manifest_path.stem}-rows.csv"
     assert first.read_text(encoding="utf-8").splitlines()[1].startswith("2,")
     rows.write_text(HEADER + "\n" + ROW + "\n" + ROW + "\n", encoding="utf-8")
@@ -338,6 +341,38 @@ def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
     words = f"model file {model.weights_path} is not a {BACKEND.WEIGHTS_FORMAT} file"
     assert_refused(done, words, output=output)
     assert not marker.exists()
+
+
+def test_weights_in_the_right_format_that_do_not_load_are_refused(trained, tmp_path):
+    # A manifest that vouches for a file of the right kind that holds no model.
+    model = trained.copy_to(tmp_path / "copy")
+    if BACKEND.WEIGHTS_FORMAT == "skops":  # a zip archive without a model in it
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("notes.txt", "not a model")
+        payload = buffer.getvalue()
+    else:  # a safetensors header that lists no tensor
+        header = b'{"__metadata__": {"note": "no tensors"} }'
+        payload = struct.pack("<Q", len(header)) + header + b"\0"
+    model.weights_path.write_bytes(payload)
+    manifest = model.manifest
+    manifest["weights"]["sha256"] = artifacts.sha256_bytes(payload)
+    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    words = f"model file {model.weights_path} cannot be loaded as {BACKEND.WEIGHTS_FORMAT}"
+    assert_refused(done, words, "retrain: make train", output=output)
+
+
+def test_an_output_file_with_other_predictions_is_replaced_with_a_note(trained, tmp_path):
+    output = tmp_path / "p.csv"
+    output.write_text("other predictions\n", encoding="utf-8")
+    done = predict(trained, "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert f"note: replacing {output}, which held other predictions" in done.stdout
+    done = predict(trained, "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert "note: replacing" not in done.stdout
 
 
 @pytest.mark.slow

@@ -199,6 +199,16 @@ def test_repro_check_without_a_record_passes_and_shows_what_each_run_was_given(w
         assert (f"{name}=" in second) == (pinned or name in os.environ), second
 
 
+def test_repro_check_of_uncommitted_changes_compares_with_no_record(workdir):
+    train_and_commit(workdir)
+    config = workdir / "configs" / "train.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "# an idea\n", encoding="utf-8")
+    done = command("repro_check", *TINY, "--allow-dirty", cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "nothing more to compare" in done.stdout
+    assert "the record" not in done.stdout
+
+
 def test_repro_check_compares_with_each_recorded_manifest_of_the_same_code(workdir):
     manifest_path = train_and_commit(workdir)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

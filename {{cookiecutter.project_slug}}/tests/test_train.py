@@ -40,6 +40,14 @@ def test_repro_check_fails_when_training_fails(workdir):
     assert files_in(workdir / "models") == []
 
 
+def test_repro_check_leaves_a_bad_option_to_the_first_training_to_name(workdir):
+    done = command("repro_check", "--set", "epochs=-3", cwd=workdir)
+    assert done.returncode == 1
+    assert "epochs" in done.stderr
+    assert "run 1: training failed with exit code 1" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
 @pytest.mark.slow
 def test_allow_dirty_trains_and_records_it(workdir):
     (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
