@@ -26,7 +26,11 @@ FIRST = data.feature_columns(COLUMNS, CONTRACT)[0]
 
 
 def predict(model, *args: str):
-    return command("predict", "--model", str(model.manifest_path), *args, cwd=model.folder)
+    return predict_with(model, "--model", str(model.manifest_path), *args)
+
+
+def predict_with(model, *args: str):
+    return command("predict", *args, cwd=model.folder)
 
 
 def as_line(cells: list[str]) -> str:
@@ -198,6 +202,15 @@ def test_model_can_be_named_by_manifest_weights_or_stem(given):
     assert found == Path(f"{folder}-x.json")
 
 
+def test_a_file_that_is_no_model_is_refused_as_the_model(trained, tmp_path):
+    done = predict_with(trained, "--model", "pyproject.toml")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "predict: error: --model pyproject.toml: "
+        "give a model's manifest (.json) or its weights file"
+    ]
+
+
 def assert_refused(done, *words: str, output: Path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
@@ -327,17 +340,21 @@ class RunsCode:
         return (Path.write_text, (self.marker, "code ran"))
 
 
-def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
-    # Even with a manifest that vouches for it, a pickle is never unpickled.
-    model = trained.copy_to(tmp_path / "copy")
-    marker = tmp_path / "marker"
-    payload = pickle.dumps(RunsCode(marker))
+def predict_vouched_for(model, payload: bytes, output: Path):
+    """predict with ``payload`` as the weights, and a manifest that records its checksum."""
     model.weights_path.write_bytes(payload)
     manifest = model.manifest
     manifest["weights"]["sha256"] = artifacts.sha256_bytes(payload)
     model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    return predict(model, "--output", str(output))
+
+
+def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
+    # Even with a manifest that vouches for it, a pickle is never unpickled.
+    model = trained.copy_to(tmp_path / "copy")
+    marker = tmp_path / "marker"
     output = tmp_path / "out" / "p.csv"
-    done = predict(model, "--output", str(output))
+    done = predict_vouched_for(model, pickle.dumps(RunsCode(marker)), output)
     words = f"model file {model.weights_path} is not a {BACKEND.WEIGHTS_FORMAT} file"
     assert_refused(done, words, output=output)
     assert not marker.exists()
@@ -354,12 +371,8 @@ def test_weights_in_the_right_format_that_do_not_load_are_refused(trained, tmp_p
     else:  # a safetensors header that lists no tensor
         header = b'{"__metadata__": {"note": "no tensors"} }'
         payload = struct.pack("<Q", len(header)) + header + b"\0"
-    model.weights_path.write_bytes(payload)
-    manifest = model.manifest
-    manifest["weights"]["sha256"] = artifacts.sha256_bytes(payload)
-    model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     output = tmp_path / "out" / "p.csv"
-    done = predict(model, "--output", str(output))
+    done = predict_vouched_for(model, payload, output)
     words = f"model file {model.weights_path} cannot be loaded as {BACKEND.WEIGHTS_FORMAT}"
     assert_refused(done, words, "retrain: make train", output=output)
 

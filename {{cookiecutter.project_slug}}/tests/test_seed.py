@@ -58,6 +58,14 @@ def test_the_split_and_training_draw_from_independent_streams():
     assert split.tolist() != training.tolist()
 
 
+def test_starting_again_without_exec_exits_as_the_new_process_did():
+    # Windows has no exec: the command runs, and this process exits with its code.
+    fails = [sys.executable, "-c", "raise SystemExit(3)"]
+    with pytest.raises(SystemExit) as stop:
+        seed.start_again(fails, dict(os.environ), replace=False)
+    assert stop.value.code == 3
+
+
 def test_split_of_values_holds_out_the_share_asked_for():
     values = np.linspace(0.0, 1.0, 40)
     train, test = data.split(values, 0, 0.2)

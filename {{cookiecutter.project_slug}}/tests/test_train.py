@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +116,31 @@ def test_unwritable_models_folder_is_refused_before_training(workdir):
     assert "cannot write into a-file/models: a-file is not a writable folder" in done.stderr
     assert "epoch" not in done.stdout
     assert files_in(workdir / "models") == []
+
+
+def test_model_files_get_the_permissions_of_any_new_file(trained):
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (trained.manifest_path, trained.weights_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
+
+
+def test_training_the_same_model_again_keeps_one_copy_under_its_name(workdir):
+    first = command("train", *TINY, cwd=workdir)
+    second = command("train", *TINY, cwd=workdir)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert len(files_in(workdir / "models")) == 2
+
+
+def test_manifest_is_written_with_sorted_keys_so_its_diffs_stay_small(trained):
+    text = trained.manifest_path.read_text(encoding="utf-8")
+
+    def sorted_pairs(pairs):
+        assert [key for key, _ in pairs] == sorted(key for key, _ in pairs)
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=sorted_pairs)
+    assert text.startswith('{\n  "') and text.endswith("}\n")
 
 
 def test_manifest_is_complete_and_its_checksums_match_the_files(trained):
