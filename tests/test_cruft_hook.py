@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment
 
 from conftest import default_answers, git, render_hook, run
-from hooks.cruft_state import cruft_run
+from hooks.cruft_state import CruftState, _predicted_state, cruft_run
 
 
 def run_post_gen(project: Path, cruft_state: dict):
@@ -53,7 +55,12 @@ def test_plain_cookiecutter_gets_an_empty_cruft_run():
 
 def _call_as_cruft(command: str, body: str):
     """Run ``body`` inside a function named like a cruft command, in a cruft-named module."""
-    namespace = {"__name__": f"cruft._commands.{command}", "cruft_run": cruft_run}
+    namespace = {
+        "__name__": f"cruft._commands.{command}",
+        "cruft_run": cruft_run,
+        "CruftState": CruftState,
+        "Environment": Environment,
+    }
     exec(f"def {command}(template_git_url, last_commit):\n    {body}\n", namespace)
     return namespace[command]("lab/repro-template", "0" * 40)
 
@@ -64,3 +71,29 @@ def test_cruft_create_whose_values_cannot_be_read_yields_no_state():
 
 def test_any_other_cruft_command_is_a_throwaway_render():
     assert _call_as_cruft("update", "return cruft_run()") == {"command": "update"}
+
+
+def _create_locals(**extra) -> dict:
+    return dict(
+        template_git_url="lab/repro-template",
+        last_commit="0" * 40,
+        checkout=None,
+        context={"cookiecutter": {"project_slug": "demo"}},
+        directory=None,
+        **extra,
+    )
+
+
+def test_the_predicted_record_holds_skip_only_when_cruft_was_given_one():
+    plain = json.loads(_predicted_state(_create_locals(skip=None)))
+    assert "skip" not in plain and plain["commit"] == "0" * 40
+    skipping = json.loads(_predicted_state(_create_locals(skip=["data/"])))
+    assert skipping["skip"] == ["data/"]
+
+
+def test_under_cruft_the_other_template_modules_are_imported_afresh(monkeypatch):
+    # An extension module an older release left in this process, as cruft update does.
+    monkeypatch.setitem(sys.modules, "hooks.left_from_the_old_release", types.ModuleType("old"))
+    _call_as_cruft("update", "return CruftState(Environment())")
+    assert "hooks.left_from_the_old_release" not in sys.modules
+    assert "hooks.cruft_state" in sys.modules and "json" in sys.modules

@@ -275,8 +275,11 @@ def test_tampered_weights_are_rejected(trained, tmp_path):
     model.weights_path.write_bytes(bytes(weights))
     output = tmp_path / "out" / "p.csv"
     done = predict(model, "--output", str(output))
+    digest = artifacts.sha256_bytes(bytes(weights))
     assert_refused(
-        done, f"model file {model.weights_path}", "does not match its manifest", output=output
+        done,
+        f"model file {model.weights_path} does not match its manifest (sha256 {digest[:12]}...",
+        output=output,
     )
 
 
@@ -304,6 +307,23 @@ def test_missing_manifest_is_named(trained, tmp_path):
     # The models that are there, instead of advice to train one.
     there = f"holds {trained.manifest_path.name}"
     assert_refused(done, f"manifest {missing} not found", there, output=output)
+
+
+def test_missing_manifest_names_three_that_are_there_and_counts_the_rest(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    for name in ("a", "b", "c"):
+        (model.folder / "models" / f"{name}.json").write_text("{}", encoding="utf-8")
+    output = tmp_path / "out" / "p.csv"
+    done = predict_with(model, "--model", "models/none.json", "--output", str(output))
+    assert_refused(done, "models/ holds a.json, b.json, c.json and 1 more", output=output)
+
+
+def test_manifest_that_is_not_text_is_refused(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    model.manifest_path.write_bytes(b"\xff\xfe not text")
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(done, f"manifest {model.manifest_path} cannot be read", output=output)
 
 
 def test_no_model_at_all_says_to_train_first(workdir, tmp_path):

@@ -125,11 +125,18 @@ def test_model_files_get_the_permissions_of_any_new_file(trained):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
 
 
-def test_training_the_same_model_again_keeps_one_copy_under_its_name(workdir):
+def test_training_the_same_model_again_keeps_one_copy_and_never_overwrites_another(workdir):
     first = command("train", *TINY, cwd=workdir)
     second = command("train", *TINY, cwd=workdir)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert len(files_in(workdir / "models")) == 2
+    # A manifest under that name that cannot be read is not that model: kept.
+    (manifest,) = (workdir / "models").glob("*.json")
+    manifest.write_text("{}", encoding="utf-8")
+    third = command("train", *TINY, cwd=workdir)
+    assert third.returncode == 0, third.stderr
+    assert manifest.read_text(encoding="utf-8") == "{}"
+    assert (workdir / "models" / f"{manifest.stem}-2.json").is_file()
 
 
 def test_manifest_is_written_with_sorted_keys_so_its_diffs_stay_small(trained):
