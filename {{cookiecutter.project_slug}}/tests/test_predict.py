@@ -276,11 +276,22 @@ def test_tampered_weights_are_rejected(trained, tmp_path):
     output = tmp_path / "out" / "p.csv"
     done = predict(model, "--output", str(output))
     digest = artifacts.sha256_bytes(bytes(weights))
+    recorded = model.manifest["weights"]["sha256"]
     assert_refused(
         done,
-        f"model file {model.weights_path} does not match its manifest (sha256 {digest[:12]}...",
+        f"model file {model.weights_path} does not match its manifest (sha256 {digest[:12]}..., "
+        f"manifest {recorded[:12]}...)",
         output=output,
     )
+
+
+def test_weights_that_cannot_be_read_are_named(trained, tmp_path):
+    model = trained.copy_to(tmp_path / "copy")
+    model.weights_path.unlink()
+    model.weights_path.mkdir()
+    output = tmp_path / "out" / "p.csv"
+    done = predict(model, "--output", str(output))
+    assert_refused(done, f"model file {model.weights_path} cannot be read", output=output)
 
 
 def test_unreadable_input_is_named(trained, tmp_path):

@@ -118,6 +118,21 @@ def test_unwritable_models_folder_is_refused_before_training(workdir):
     assert files_in(workdir / "models") == []
 
 
+def test_a_full_disk_while_saving_leaves_no_file_behind(workdir):
+    # POSIX: a limit on file size makes writes fail as a full disk does.
+    resource = pytest.importorskip("resource")
+
+    def small_files_only() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    done = command("train", *TINY, cwd=workdir, preexec_fn=small_files_only)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "train: error: cannot write models/" in done.stderr
+    assert "writable folder with free space" in done.stderr
+    assert files_in(workdir / "models") == []
+
+
 def test_model_files_get_the_permissions_of_any_new_file(trained):
     umask = os.umask(0)
     os.umask(umask)
