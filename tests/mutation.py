@@ -409,7 +409,7 @@ def tally(target: Target, equivalent: list[dict], used: set[int]) -> dict:
                     i
                     for i, entry in enumerate(equivalent)
                     if entry["module"] == target.name
-                    and entry["operator"] == operator
+                    and entry["operator"] in (operator, "*")
                     and entry["code"] == code
                 ),
                 None,

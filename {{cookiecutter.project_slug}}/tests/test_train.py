@@ -152,6 +152,15 @@ def test_training_the_same_model_again_keeps_one_copy_and_never_overwrites_anoth
     assert third.returncode == 0, third.stderr
     assert manifest.read_text(encoding="utf-8") == "{}"
     assert (workdir / "models" / f"{manifest.stem}-2.json").is_file()
+    # Nor is a weights file of other bytes without its manifest.
+    shutil.rmtree(workdir / "models")
+    (workdir / "models").mkdir()
+    weights = workdir / "models" / f"{manifest.stem}{backends.load().WEIGHTS_SUFFIX}"
+    weights.write_bytes(b"other bytes")
+    fourth = command("train", *TINY, cwd=workdir)
+    assert fourth.returncode == 0, fourth.stderr
+    assert weights.read_bytes() == b"other bytes"
+    assert (workdir / "models" / f"{manifest.stem}-2.json").is_file()
 
 
 def test_manifest_is_written_with_sorted_keys_so_its_diffs_stay_small(trained):
