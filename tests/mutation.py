@@ -121,6 +121,8 @@ TARGETS = (
         "answers_that_break",
         "extensions_answer",
         "tracebacks",
+        "interrupted_bake",
+        "cookiecutter_versions",
     ),
     _hook(
         "pre_gen_project",

@@ -348,10 +348,11 @@ def test_no_model_at_all_says_to_train_first(workdir, tmp_path):
     [
         (lambda text: text[: len(text) // 2], ["is not valid JSON", "line"]),
         (lambda text: json.dumps(dict(json.loads(text), weights={})), ["'weights.file'"]),
+        (lambda text: json.dumps(dict(json.loads(text), weights="file")), ["'weights.file'"]),
         (lambda text: "[]", ["is not a JSON object"]),
         (lambda text: json.dumps(dict(json.loads(text), config=[])), ["'config'", "dict"]),
     ],
-    ids=["truncated", "field-missing", "not-object", "wrong-type"],
+    ids=["truncated", "field-missing", "text-for-a-table", "not-object", "wrong-type"],
 )
 def test_corrupt_manifest_is_refused(trained, tmp_path, damage, words):
     model = trained.copy_to(tmp_path / "copy")
@@ -429,14 +430,15 @@ def test_backend_loader_refuses_a_pickle_without_running_it(trained, tmp_path):
     assert not marker.exists()
 
 
-def test_weights_file_named_outside_the_models_folder_is_refused(trained, tmp_path):
+@pytest.mark.parametrize("name", ["../../evil.pkl", f"../../evil{BACKEND.WEIGHTS_SUFFIX}"])
+def test_weights_file_named_outside_the_models_folder_is_refused(trained, tmp_path, name):
     model = trained.copy_to(tmp_path / "copy")
     manifest = model.manifest
-    manifest["weights"]["file"] = "../../evil.pkl"
+    manifest["weights"]["file"] = name
     model.manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     output = tmp_path / "out" / "p.csv"
     done = predict(model, "--output", str(output))
-    assert_refused(done, "weights.file '../../evil.pkl'", output=output)
+    assert_refused(done, f"weights.file {name!r}", output=output)
 
 
 def test_no_source_file_loads_pickle_or_joblib():
