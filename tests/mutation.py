@@ -122,6 +122,7 @@ TARGETS = (
         "extensions_answer",
         "tracebacks",
         "interrupted_bake",
+        "hooks",
         "cookiecutter_versions",
     ),
     _hook(
