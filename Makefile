@@ -45,7 +45,7 @@ demo: venv ## Bake the default project into build/, prove it reproduces, and re-
 bench: venv ## Measure bake, set-up, training and test times; print a table, write JSON
 	@$(BIN)/python tests/benchmark.py $(BENCH_ARGS)
 
-mutation: venv ## Count the deliberate bugs the tests catch, per module (about an hour; not part of test)
+mutation: venv ## Count the deliberate bugs the tests catch, per module (hours; not part of test)
 	@$(BIN)/python tests/mutation.py $(MUTATION_ARGS)
 
 lock-dev: venv ## Regenerate requirements-dev.txt from requirements-dev.in

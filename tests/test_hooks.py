@@ -78,6 +78,14 @@ def test_seed_zero_and_the_largest_seed_are_valid(pre_gen):
     assert pre_gen.validate(default_answers(seed=str(2**32 - 1))) == []
 
 
+@pytest.mark.parametrize(
+    ("value", "example"), [("My-Module", "my_module"), ("2fast", "ml_2fast"), ("--", "ml")]
+)
+def test_a_bad_module_name_gets_an_example_made_from_it(pre_gen, value, example):
+    (problem,) = pre_gen.validate(default_answers(module_name=value))
+    assert problem.endswith(f"(for example {example})"), problem
+
+
 @pytest.mark.parametrize(("field", "value", "words"), BAD_ANSWERS)
 def test_each_bad_answer_gets_one_line_naming_the_field(pre_gen, field, value, words):
     problems = pre_gen.validate(default_answers(**{field: value}))
