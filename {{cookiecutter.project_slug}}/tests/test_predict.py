@@ -323,9 +323,13 @@ def test_missing_manifest_is_named(trained, tmp_path):
 
 def test_missing_manifest_names_three_that_are_there_and_counts_the_rest(trained, tmp_path):
     model = trained.copy_to(tmp_path / "copy")
-    for name in ("a", "b", "c"):
-        (model.folder / "models" / f"{name}.json").write_text("{}", encoding="utf-8")
     output = tmp_path / "out" / "p.csv"
+    for name in ("a", "b"):
+        (model.folder / "models" / f"{name}.json").write_text("{}", encoding="utf-8")
+    done = predict_with(model, "--model", "models/none.json", "--output", str(output))
+    assert_refused(done, f"models/ holds a.json, b.json, {model.manifest_path.name}", output=output)
+    assert "more" not in done.stderr
+    (model.folder / "models" / "c.json").write_text("{}", encoding="utf-8")
     done = predict_with(model, "--model", "models/none.json", "--output", str(output))
     assert_refused(done, "models/ holds a.json, b.json, c.json and 1 more", output=output)
 
