@@ -365,15 +365,19 @@ def _quote(word: str) -> str:
     return f"'{word}'" if " " in word else word
 
 
-def source_lines(target: Target) -> list[str]:
-    path = (
+def template_path(target: Target) -> Path:
+    """The file in the template that a target's mutated file is baked from."""
+    if target.kind == "hooks":
+        return ROOT / target.path
+    return (
         ROOT
         / "{{cookiecutter.project_slug}}"
         / target.path.replace(MODULE, "{{cookiecutter.module_name}}")
-        if target.kind == "project"
-        else ROOT / target.path
     )
-    return path.read_text(encoding="utf-8").splitlines()
+
+
+def source_lines(target: Target) -> list[str]:
+    return template_path(target).read_text(encoding="utf-8").splitlines()
 
 
 def load_equivalent() -> list[dict]:

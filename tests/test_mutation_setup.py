@@ -19,15 +19,9 @@ from conftest import TEMPLATE
 PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
 
 
-def _template_path(target: mutation.Target):
-    if target.kind == "hooks":
-        return TEMPLATE / target.path
-    return PROJECT / target.path.replace(mutation.MODULE, "{{cookiecutter.module_name}}")
-
-
 @pytest.mark.parametrize("target", mutation.TARGETS, ids=lambda t: t.name)
 def test_each_mutated_module_and_its_tests_exist(target):
-    assert _template_path(target).is_file()
+    assert mutation.template_path(target).is_file()
     folder = PROJECT / "tests" if target.kind == "project" else TEMPLATE / "tests"
     for name in target.tests:
         assert (folder / f"test_{name}.py").is_file(), name
@@ -35,7 +29,7 @@ def test_each_mutated_module_and_its_tests_exist(target):
 
 def test_every_module_of_the_default_project_is_mutated_or_says_why_not():
     source = PROJECT / "src" / "{{cookiecutter.module_name}}"
-    mutated = {_template_path(t) for t in mutation.TARGETS if t.kind == "project"}
+    mutated = {mutation.template_path(t) for t in mutation.TARGETS if t.kind == "project"}
     left = set()
     for path in source.rglob("*.py"):
         if path.parent.name == "backends" and path.name not in (
