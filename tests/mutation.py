@@ -247,7 +247,8 @@ class Worker:
                 (self.template / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(ROOT / name, self.template / name)
 
-    def test_command(self, target: Target) -> tuple[Path, list[str]]:
+    def test_command(self, target: Target) -> tuple[Path, list[str], list[str]]:
+        """Where the tests run, the pytest command, and the test files."""
         if target.kind == "project":
             python, cwd = self.project / ".venv" / "bin" / "python", self.project
             extra = []
@@ -264,21 +265,48 @@ class Worker:
         if not target.slow:
             command += ["-m", "not slow"]
         command += ["-k", target.keyword] if target.keyword else []
-        command += [f"--basetemp={basetemp}", *extra, *files]
-        return cwd, command
+        command += [f"--basetemp={basetemp}", *extra]
+        return cwd, command, files
 
     def baseline(self, target: Target) -> float:
-        cwd, command = self.test_command(target)
-        start = time.monotonic()
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        done = run(command, cwd, env=env)
-        if done.returncode != 0:  # once more: a test that times a signal can lose the race
-            done = run(command, cwd, env=env)
+        """Run the unmutated tests, tracing which of them reach which lines of
+        the module (see tests/mutation_trace.py); return how long they took."""
+        cwd, command, files = self.test_command(target)
+        folder = session(target).with_suffix(".trace")
+        source = cwd / target.path
+        env = {
+            **os.environ,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "REPRO_MUTATION_TRACE": str(folder),
+            "REPRO_MUTATION_FILE": "/" + target.path.removeprefix("src/"),
+            "REPRO_MUTATION_HEAD": source.read_text(encoding="utf-8").splitlines()[0],
+            "REPRO_MUTATION_TEST": "",
+        }
+        traced = [*command, "-p", "mutation_plugin", *files]
+        for _ in range(2):  # once more: a test that times a signal can lose the race
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            start = time.monotonic()
+            done = run(traced, cwd, env=env)
+            if done.returncode == 0:
+                break
         must(done, f"the unmutated tests of {target.name}")
-        return time.monotonic() - start
+        took = time.monotonic() - start
+        trace = read_trace(folder)
+        session(target).with_suffix(".trace.json").write_text(json.dumps(trace), encoding="utf-8")
+        shutil.copy2(source, session(target).with_suffix(".orig.py"))
+        shutil.rmtree(folder)
+        return took
 
-    def mutate(self, target: Target, resume: bool, retest: bool) -> str:
-        cwd, command = self.test_command(target)
+    def mutate(self, target: Target, resume: bool, retest: bool, every_test: bool) -> str:
+        cwd, command, files = self.test_command(target)
+        if every_test:
+            command += files
+        else:  # each mutant against the tests that reach its line
+            db = session(target)
+            pick = [BIN / "python", ROOT / "tests" / "mutation_pick.py"]
+            pick += [db.with_suffix(".trace.json"), db.with_suffix(".orig.py"), target.path, "--"]
+            command = [*map(str, pick), *command]
         sessions = BUILD / "sessions"
         sessions.mkdir(parents=True, exist_ok=True)
         db = session(target)
@@ -320,6 +348,24 @@ class Worker:
         write_config(3 * took + 30)
         must(run([BIN / "cosmic-ray", "exec", config, db], cwd), f"mutating {target.name}")
         return f"{pending} mutants, {took:.0f} s a test run unmutated"
+
+
+def read_trace(folder: Path) -> dict:
+    """What a traced run wrote: each test with its fixtures, in the order they
+    ran, and for each test or fixture the rows of the module it ran."""
+    tests: dict[str, list[str]] = {}
+    for line in (folder / "tests.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        tests.setdefault(entry["test"], entry["fixtures"])
+    lines: dict[str, set[int]] = {}
+    for part in folder.glob("*.lines"):
+        for line in part.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                test, row = json.loads(line)
+            except ValueError:  # cut short where a test limits a command's file size
+                continue
+            lines.setdefault(test, set()).add(row)
+    return dict(tests=tests, lines={k: sorted(v) for k, v in lines.items()})
 
 
 def skip_annotations(db: Path, source: Path) -> None:
@@ -471,6 +517,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--retest", action="store_true", help="with --resume: run survivors again")
     parser.add_argument("--report", action="store_true", help="only print the last run's table")
+    parser.add_argument(
+        "--every-test",
+        action="store_true",
+        help="run each mutant against all of its module's tests, not only those that reach it",
+    )
     args = parser.parse_args(argv)
     # Started in the background, this process may have Ctrl-C ignored, and
     # its children would inherit that: the tests that send a bake SIGINT
@@ -497,6 +548,36 @@ def mutate_all(targets: list[Target], args: argparse.Namespace) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    pythons = [BIN / "python", *(w.project / ".venv" / "bin" / "python" for w in workers)]
+    hooks = install_tracer(pythons)
+    try:
+        run_jobs(workers, targets, args)
+    finally:
+        for hook in hooks:
+            hook.unlink(missing_ok=True)
+
+
+TRACER = "repro_mutation_trace.pth"
+
+
+def install_tracer(pythons: list[Path], folder: Path = BUILD / "trace") -> list[Path]:
+    """Let every process of these venvs load tests/mutation_trace.py (it does
+    nothing unless a traced run asks it to); return the files that do it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("mutation_trace.py", "mutation_plugin.py"):
+        shutil.copy2(ROOT / "tests" / name, folder / name)
+    hooks = []
+    for python in pythons:
+        where = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], ROOT)
+        must(where, f"finding {python}'s site-packages")
+        hook = Path(where.stdout.strip()) / TRACER
+        # A .pth file: a line that is a folder joins sys.path; an import line runs.
+        hook.write_text(f"{folder}\nimport mutation_trace\n", encoding="utf-8")
+        hooks.append(hook)
+    return hooks
+
+
+def run_jobs(workers: list[Worker], targets: list[Target], args: argparse.Namespace) -> None:
     jobs: queue.Queue = queue.Queue()
     for target in targets:
         jobs.put(target)
@@ -510,7 +591,7 @@ def mutate_all(targets: list[Target], args: argparse.Namespace) -> None:
                 return
             began = time.monotonic()
             try:
-                what = worker.mutate(target, args.resume, args.retest)
+                what = worker.mutate(target, args.resume, args.retest, args.every_test)
             except SystemExit as error:
                 failures.append(str(error))
                 return

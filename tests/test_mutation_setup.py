@@ -12,6 +12,7 @@ import re
 import subprocess
 
 import mutation
+import mutation_pick
 import pytest
 
 from conftest import TEMPLATE
@@ -76,3 +77,167 @@ def test_each_equivalent_mutant_names_a_line_of_its_module_and_says_why():
         assert entry["code"] in lines, entry
         why = entry["why"].strip()
         assert why and "\n" not in why, entry
+
+
+# Each mutant runs only the tests that reach its statement (tests/mutation_pick.py),
+# from a trace of the unmutated run (tests/mutation_trace.py, mutation_plugin.py).
+
+MODULE_SOURCE = """\
+import os
+import sys
+
+
+def run_later():
+    os.execv(sys.executable, [sys.executable, "-c", "import traced; traced.second()"])
+
+
+def first():
+    if os.environ.get("LATER"):
+        run_later()
+    return 1
+
+
+@staticmethod
+def second():
+    value = 2
+    return value
+
+
+def never():
+    return 3
+"""
+
+TESTS_SOURCE = """\
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def traced(*statements):
+    code = "; ".join(["import traced", *statements])
+    subprocess.run([os.environ["TRACED_PYTHON"], "-c", code], check=True)
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    traced("traced.first()")
+
+
+def test_uses_the_fixture(prepared):
+    pass
+
+
+def test_uses_it_again_once_set_up(prepared):
+    pass
+
+
+def test_starts_a_command_that_replaces_itself():
+    env = {**os.environ, "LATER": "1"}
+    subprocess.run([os.environ["TRACED_PYTHON"], "-c", "import traced; traced.first()"],
+                   env=env, check=True)
+
+
+def test_in_no_process_of_the_module():
+    pass
+"""
+
+
+def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_process(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([mutation.sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = venv / "bin" / "python"
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "traced.py").write_text(MODULE_SOURCE, encoding="utf-8")
+    (tmp_path / "test_some.py").write_text(TESTS_SOURCE, encoding="utf-8")
+    hooks = mutation.install_tracer([python], tmp_path / "tracer")
+    assert venv in hooks[0].parents
+    folder = tmp_path / "trace"
+    folder.mkdir()
+    env = {
+        **mutation.os.environ,
+        "TRACED_PYTHON": str(python),
+        "PYTHONPATH": f"{tmp_path / 'code'}:{tmp_path / 'tracer'}",
+        "REPRO_MUTATION_TRACE": str(folder),
+        "REPRO_MUTATION_FILE": "/code/traced.py",
+        "REPRO_MUTATION_TEST": "",
+    }
+    done = subprocess.run(
+        [
+            mutation.sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "mutation_plugin",
+            "-p",
+            "no:cacheprovider",
+            "test_some.py",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    trace = mutation.read_trace(folder)
+    fixture, again, replaced, none = (
+        f"test_some.py::{name}"
+        for name in (
+            "test_uses_the_fixture",
+            "test_uses_it_again_once_set_up",
+            "test_starts_a_command_that_replaces_itself",
+            "test_in_no_process_of_the_module",
+        )
+    )
+    assert list(trace["tests"]) == [fixture, again, replaced, none]
+    assert "prepared" in trace["tests"][again]
+
+    def rows_of(text):
+        return mutation_pick.statement_rows(
+            MODULE_SOURCE, MODULE_SOURCE.splitlines().index(text) + 1
+        )
+
+    def picked(text):
+        return mutation_pick.pick(trace, rows_of(text))
+
+    # The fixture's process ran first(), once: every test that uses the fixture.
+    assert picked("    return 1") == [fixture, again]
+    # Lines before and after an exec in the command a test started.
+    assert picked("        run_later()") == [replaced]
+    assert picked("    value = 2") == [replaced]
+    assert picked("@staticmethod") == [fixture, again, replaced]  # run at import, in both processes
+    assert picked("    return 3") == []  # no test reaches it: survives untested
+    # Without the tracer, nothing is recorded: the .pth file is what loads it.
+    hooks[0].unlink()
+    for part in folder.glob("*.lines"):
+        part.unlink()
+    subprocess.run([python, "-c", "import traced; traced.first()"], env=env, check=True)
+    assert not list(folder.glob("*.lines"))
+
+
+def test_a_mutant_is_found_by_the_rows_it_changed_and_widened_to_its_statement():
+    original = [
+        "def f(a, b):",
+        "    if (a <",
+        "            b):",
+        "        return 1",
+        "    return 2",
+    ]
+    mutated = [*original]
+    mutated[2] = "            b) is None:"
+    rows = mutation_pick.changed_rows(original, mutated)
+    assert rows == {3}
+    # The whole header of the if, not its body: Python may report either row.
+    assert mutation_pick.statement_rows("\n".join(original), 3) == {2, 3}
+    assert mutation_pick.statement_rows("\n".join(original), 5) == {5}
+
+
+def test_a_line_run_outside_any_test_picks_every_test():
+    trace = dict(tests={"t::a": [], "t::b": ["x"]}, lines={"": [1], "t::a": [2], "fixture:x": [3]})
+    assert mutation_pick.pick(trace, {1}) is None
+    assert mutation_pick.pick(trace, {2}) == ["t::a"]
+    assert mutation_pick.pick(trace, {3}) == ["t::b"]
+    assert mutation_pick.pick(trace, {4}) == []

@@ -1,0 +1,42 @@
+"""pytest plugin for the traced run of a mutation run: name the running test.
+
+While a test runs, ``REPRO_MUTATION_TEST`` holds its node id; while a fixture
+is set up, ``fixture:<name>``.  mutation_trace.py records each line of the
+mutated file under that name, in this process and in every process a test
+starts.  A fixture's lines count for every test that uses the fixture: a
+session fixture that trains a model runs once, but each test that reads the
+model depends on what it ran.  Lines run while no test runs (collection,
+imports) count for every test.  Each test's fixtures go to ``tests.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+TEST = "REPRO_MUTATION_TEST"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    folder = Path(os.environ["REPRO_MUTATION_TRACE"])
+    with open(folder / "tests.jsonl", "a", encoding="utf-8") as tests:
+        tests.write(json.dumps(dict(test=item.nodeid, fixtures=list(item.fixturenames))) + "\n")
+    os.environ[TEST] = item.nodeid
+    try:
+        yield
+    finally:
+        os.environ[TEST] = ""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    before = os.environ.get(TEST, "")
+    os.environ[TEST] = f"fixture:{fixturedef.argname}"
+    try:
+        yield
+    finally:
+        os.environ[TEST] = before
