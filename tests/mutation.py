@@ -77,14 +77,17 @@ class Target:
     target: float = 0.85
     keyword: str = ""  # pytest -k: only these tests of the files
     slow: bool = False  # the slow tests of the files too
+    # Test files whose processes the trace cannot follow (they run in venvs
+    # of their own): each mutant runs all of their tests.
+    untraced: tuple[str, ...] = ()
 
 
 def _project(name: str, *tests: str, path: str = "", **options) -> Target:
     return Target(name, "project", path or f"src/{MODULE}/{name}.py", tests, **options)
 
 
-def _hook(name: str, *tests: str) -> Target:
-    return Target(f"hooks/{name}", "hooks", f"hooks/{name}.py", tests, 0.80)
+def _hook(name: str, *tests: str, untraced: tuple[str, ...] = ()) -> Target:
+    return Target(f"hooks/{name}", "hooks", f"hooks/{name}.py", tests, 0.80, untraced=untraced)
 
 
 # Each module of the project against the quick tests (`make test`) of the
@@ -124,6 +127,7 @@ TARGETS = (
         "interrupted_bake",
         "hooks",
         "cookiecutter_versions",
+        untraced=("cookiecutter_versions",),
     ),
     _hook(
         "pre_gen_project",
@@ -305,7 +309,8 @@ class Worker:
         else:  # each mutant against the tests that reach its line
             db = session(target)
             pick = [BIN / "python", ROOT / "tests" / "mutation_pick.py"]
-            pick += [db.with_suffix(".trace.json"), db.with_suffix(".orig.py"), target.path, "--"]
+            pick += [db.with_suffix(".trace.json"), db.with_suffix(".orig.py"), target.path]
+            pick += [f"tests/test_{name}.py" for name in target.untraced] + ["--"]
             command = [*map(str, pick), *command]
         sessions = BUILD / "sessions"
         sessions.mkdir(parents=True, exist_ok=True)

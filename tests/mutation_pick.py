@@ -2,7 +2,7 @@
 
 cosmic-ray runs this as its test command, with the mutant already on disk:
 
-    python mutation_pick.py MAP ORIGINAL MUTATED -- python -m pytest ...
+    python mutation_pick.py MAP ORIGINAL MUTATED [ALWAYS ...] -- python -m pytest ...
 
 It compares MUTATED with the ORIGINAL copy to find the changed statement,
 looks up in MAP (written by tests/mutation.py from a traced run of the
@@ -10,7 +10,9 @@ unmutated tests) which tests ran a line of it, and runs pytest on those alone,
 in their usual order.  A test that never runs a statement cannot fail on a
 change to it, so the verdict is the same as with every test, in a fraction
 of the time.  When no test reaches the statement the mutant survives without
-a run.  ``python tests/mutation.py --every-test`` runs every test instead.
+a run.  The tests of each ALWAYS file run for every mutant: their processes
+run in venvs of their own, which the trace cannot follow.  ``python
+tests/mutation.py --every-test`` runs every test instead.
 """
 
 from __future__ import annotations
@@ -52,20 +54,23 @@ def statement_rows(source: str, row: int) -> set[int]:
     return set(range(best[0], best[1] + 1))
 
 
-def pick(trace: dict, rows: set[int]) -> list[str] | None:
-    """The tests that ran any of ``rows``, in order; None means every test."""
+def pick(trace: dict, rows: set[int], always: tuple[str, ...] = ()) -> list[str] | None:
+    """The tests that ran any of ``rows``, or are in a file of ``always``, in
+    order; None means every test."""
     reached = {name for name, ran in trace["lines"].items() if rows & set(ran)}
     if "" in reached:
         return None  # run outside any test: at import, for all of them
     fixtures = {name.removeprefix("fixture:") for name in reached if name.startswith("fixture:")}
     return [
-        test for test, uses in trace["tests"].items() if test in reached or fixtures & set(uses)
+        test
+        for test, uses in trace["tests"].items()
+        if test in reached or fixtures & set(uses) or test.split("::")[0] in always
     ]
 
 
 def main(argv: list[str]) -> int:
     split = argv.index("--")
-    trace_file, original_file, mutated_file = argv[:split]
+    trace_file, original_file, mutated_file, *always = argv[:split]
     command = argv[split + 1 :]
     trace = json.loads(Path(trace_file).read_text(encoding="utf-8"))
     original = Path(original_file).read_text(encoding="utf-8")
@@ -73,7 +78,7 @@ def main(argv: list[str]) -> int:
     rows: set[int] = set()
     for row in changed_rows(original.splitlines(), mutated.splitlines()):
         rows |= statement_rows(original, row)
-    tests = pick(trace, rows)
+    tests = pick(trace, rows, tuple(always))
     if tests is None:
         tests = list(trace["tests"])
     if not tests:

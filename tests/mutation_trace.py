@@ -32,9 +32,11 @@ def start() -> None:
         return
     suffix = os.environ["REPRO_MUTATION_FILE"]  # e.g. /hooks/guard.py
     # cookiecutter renders a hook into a temporary file of another name
-    # before it runs it: that copy is known by its first line.
+    # before it runs it, and the tests render it beside them under its own
+    # name: those copies are known by their first line.
     head = os.environ.get("REPRO_MUTATION_HEAD", "")
     temporary = tempfile.gettempdir()
+    basename = suffix.rsplit("/", 1)[-1]
     decided: dict[str, bool] = {}
     seen: set[tuple[str, int]] = set()
     out = [-1]
@@ -43,7 +45,8 @@ def start() -> None:
         answer = decided.get(filename)
         if answer is None:
             answer = filename.replace("\\", "/").endswith(suffix)
-            if not answer and head and os.path.dirname(filename) == temporary:
+            copy = os.path.basename(filename) == basename
+            if not answer and head and (copy or os.path.dirname(filename) == temporary):
                 try:
                     with open(filename, encoding="utf-8") as script:
                         answer = script.readline().rstrip("\n") == head

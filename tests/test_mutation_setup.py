@@ -108,6 +108,7 @@ def never():
 """
 
 TESTS_SOURCE = """\
+import importlib.util
 import os
 import subprocess
 import sys
@@ -141,6 +142,13 @@ def test_starts_a_command_that_replaces_itself():
 
 def test_in_no_process_of_the_module():
     pass
+
+
+def test_loads_a_copy_rendered_under_its_own_name(tmp_path):
+    copy = tmp_path / "traced.py"
+    copy.write_text(open(os.environ["TRACED_SOURCE"]).read())
+    spec = importlib.util.spec_from_file_location("rendered", copy)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
 """
 
 
@@ -158,6 +166,8 @@ def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_proces
     env = {
         **mutation.os.environ,
         "TRACED_PYTHON": str(python),
+        "TRACED_SOURCE": str(tmp_path / "code" / "traced.py"),
+        "REPRO_MUTATION_HEAD": MODULE_SOURCE.splitlines()[0],
         "PYTHONPATH": f"{tmp_path / 'code'}:{tmp_path / 'tracer'}",
         "REPRO_MUTATION_TRACE": str(folder),
         "REPRO_MUTATION_FILE": "/code/traced.py",
@@ -183,16 +193,17 @@ def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_proces
     )
     assert done.returncode == 0, done.stdout + done.stderr
     trace = mutation.read_trace(folder)
-    fixture, again, replaced, none = (
+    fixture, again, replaced, none, copied = (
         f"test_some.py::{name}"
         for name in (
             "test_uses_the_fixture",
             "test_uses_it_again_once_set_up",
             "test_starts_a_command_that_replaces_itself",
             "test_in_no_process_of_the_module",
+            "test_loads_a_copy_rendered_under_its_own_name",
         )
     )
-    assert list(trace["tests"]) == [fixture, again, replaced, none]
+    assert list(trace["tests"]) == [fixture, again, replaced, none, copied]
     assert "prepared" in trace["tests"][again]
 
     def rows_of(text):
@@ -208,7 +219,8 @@ def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_proces
     # Lines before and after an exec in the command a test started.
     assert picked("        run_later()") == [replaced]
     assert picked("    value = 2") == [replaced]
-    assert picked("@staticmethod") == [fixture, again, replaced]  # run at import, in both processes
+    # Run at import, in both processes, and in the pytest process for a copy.
+    assert picked("@staticmethod") == [fixture, again, replaced, copied]
     assert picked("    return 3") == []  # no test reaches it: survives untested
     # Without the tracer, nothing is recorded: the .pth file is what loads it.
     hooks[0].unlink()
@@ -241,3 +253,5 @@ def test_a_line_run_outside_any_test_picks_every_test():
     assert mutation_pick.pick(trace, {2}) == ["t::a"]
     assert mutation_pick.pick(trace, {3}) == ["t::b"]
     assert mutation_pick.pick(trace, {4}) == []
+    # A file whose processes run in venvs of their own, which the trace cannot follow.
+    assert mutation_pick.pick(trace, {4}, ("t",)) == ["t::a", "t::b"]
