@@ -79,11 +79,45 @@ def test_seed_zero_and_the_largest_seed_are_valid(pre_gen):
 
 
 @pytest.mark.parametrize(
-    ("value", "example"), [("My-Module", "my_module"), ("2fast", "ml_2fast"), ("--", "ml")]
+    ("value", "example"),
+    [
+        ("My-Module", "my_module"),
+        ("My_Module", "my_module"),  # an identifier, but not a lowercase one
+        ("2fast", "ml_2fast"),
+        ("--", "ml"),
+        ("Q" * 50, "q" * 40),
+    ],
 )
 def test_a_bad_module_name_gets_an_example_made_from_it(pre_gen, value, example):
     (problem,) = pre_gen.validate(default_answers(module_name=value))
     assert problem.endswith(f"(for example {example})"), problem
+
+
+@pytest.mark.parametrize(
+    ("value", "example"), [("My_Project", "my-project"), ("_", "my-project"), ("Q" * 50, "q" * 40)]
+)
+def test_a_bad_slug_gets_an_example_made_from_it(pre_gen, value, example):
+    answers = default_answers(project_slug=value, module_name="digits_classifier")
+    (problem,) = pre_gen.validate(answers)
+    assert problem.endswith(f"(for example {example})"), problem
+
+
+# COM1-9 and LPT1-9 name devices; COM0 and LPT0 do not (git for Windows
+# tested it: it creates com0.c), so a project may have those names.
+@pytest.mark.parametrize("slug", ["con", "prn", "aux", "nul", "com1", "com9", "lpt1", "lpt9"])
+def test_a_windows_device_name_is_refused_as_slug(pre_gen, slug):
+    (problem,) = pre_gen.validate(default_answers(project_slug=slug, module_name="digits"))
+    assert problem.startswith(f"project_slug '{slug}' is a reserved device name on Windows")
+
+
+@pytest.mark.parametrize("slug", ["com0", "lpt0", "com10", "lpt10", "console"])
+def test_names_that_only_look_like_windows_devices_are_accepted(pre_gen, slug):
+    assert pre_gen.validate(default_answers(project_slug=slug, module_name="digits")) == []
+
+
+def test_a_long_answer_is_cut_short_in_its_error_line(pre_gen):
+    (problem,) = pre_gen.validate(default_answers(description="x" * 100 + "\n"))
+    assert problem.startswith("description '" + "x" * 56 + "...' holds a line break"), problem
 
 
 @pytest.mark.parametrize(("field", "value", "words"), BAD_ANSWERS)

@@ -80,3 +80,12 @@ def test_a_number_python_cannot_print_in_extra_context_gets_one_line(tmp_path):
     done = run([sys.executable, "-c", code, TEMPLATE, tmp_path], cwd=tmp_path, check=False)
     _one_line(done, "seed", "thousands of digits")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_hook_traceback_filter_leaves_cookiecutters_other_log_lines_alone(tmp_path):
+    # It drops the traceback of a failed hook only; --verbose still shows the rest.
+    done = bake_cli(tmp_path, "--verbose")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "DEBUG cookiecutter.hooks: Running hook pre_gen_project" in output
+    assert "DEBUG cookiecutter.hooks: Running hook post_gen_project" in output
