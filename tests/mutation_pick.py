@@ -1,18 +1,22 @@
-"""Run a mutant against the tests that reach its line, not the whole list.
+"""Run a mutant against the tests that reach its statement, not all of them.
 
 cosmic-ray runs this as its test command, with the mutant already on disk:
 
-    python mutation_pick.py MAP ORIGINAL MUTATED [ALWAYS ...] -- python -m pytest ...
+    python mutation_pick.py TRACE ORIGINAL MUTATED MODULE [ALWAYS ...] -- python -m pytest ...
 
 It compares MUTATED with the ORIGINAL copy to find the changed statement,
-looks up in MAP (written by tests/mutation.py from a traced run of the
-unmutated tests) which tests ran a line of it, and runs pytest on those alone,
-in their usual order.  A test that never runs a statement cannot fail on a
-change to it, so the verdict is the same as with every test, in a fraction
-of the time.  When no test reaches the statement the mutant survives without
-a run.  The tests of each ALWAYS file run for every mutant: their processes
-run in venvs of their own, which the trace cannot follow.  ``python
-tests/mutation.py --every-test`` runs every test instead.
+looks up in TRACE (a traced run of every test, unmutated, by
+tests/mutation.py) which tests ran a line of it in MODULE, and runs pytest
+on those alone: the quick ones first, then the slow ones, each in their
+usual order.  A test that never runs a statement cannot fail on a change to
+it, so the verdict is the one every test would give, in a fraction of the
+time.  When no test reaches the statement the mutant survives without a run.
+The tests of each ALWAYS file run for every mutant: their processes run in
+venvs of their own, which the trace cannot follow.
+
+The tests get three times as long as they took unmutated, plus 30 seconds;
+past that the mutant counts as killed (it made them loop or hang).
+``python tests/mutation.py --every-test`` runs every test instead.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import ast
 import difflib
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,23 +60,42 @@ def statement_rows(source: str, row: int) -> set[int]:
     return set(range(best[0], best[1] + 1))
 
 
-def pick(trace: dict, rows: set[int], always: tuple[str, ...] = ()) -> list[str] | None:
-    """The tests that ran any of ``rows``, or are in a file of ``always``, in
-    order; None means every test."""
-    reached = {name for name, ran in trace["lines"].items() if rows & set(ran)}
-    if "" in reached:
-        return None  # run outside any test: at import, for all of them
+def pick(trace: dict, module: str, rows: set[int], always: tuple[str, ...] = ()) -> list[str]:
+    """The tests that ran any of ``rows`` of ``module``, or are in a file of
+    ``always``: the quick ones, then the slow ones, each in the order they ran."""
+    ran = trace["lines"].get(module, {})
+    reached = {name for name, lines in ran.items() if rows & set(lines)}
+    if "" in reached:  # run outside any test (at import): it counts for them all
+        return order(trace, list(trace["tests"]))
     fixtures = {name.removeprefix("fixture:") for name in reached if name.startswith("fixture:")}
-    return [
+    chosen = [
         test
         for test, uses in trace["tests"].items()
         if test in reached or fixtures & set(uses) or test.split("::")[0] in always
     ]
+    return order(trace, chosen)
+
+
+def order(trace: dict, tests: list[str]) -> list[str]:
+    slow = set(trace["slow"])
+    return [t for t in tests if t not in slow] + [t for t in tests if t in slow]
+
+
+def run_tests(command: list[str], seconds: float) -> int:
+    """Run the tests; past ``seconds`` end them, with every process they started."""
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        print(f"mutation: the tests ran over {seconds:.0f} s: the mutant counts as killed")
+        return 1
 
 
 def main(argv: list[str]) -> int:
     split = argv.index("--")
-    trace_file, original_file, mutated_file, *always = argv[:split]
+    trace_file, original_file, mutated_file, module, *always = argv[:split]
     command = argv[split + 1 :]
     trace = json.loads(Path(trace_file).read_text(encoding="utf-8"))
     original = Path(original_file).read_text(encoding="utf-8")
@@ -78,14 +103,13 @@ def main(argv: list[str]) -> int:
     rows: set[int] = set()
     for row in changed_rows(original.splitlines(), mutated.splitlines()):
         rows |= statement_rows(original, row)
-    tests = pick(trace, rows, tuple(always))
-    if tests is None:
-        tests = list(trace["tests"])
+    tests = pick(trace, module, rows, tuple(always))
     if not tests:
         print(f"mutation: no test runs rows {sorted(rows)}: the mutant survives untested")
         return 0
     print(f"mutation: {len(tests)} of {len(trace['tests'])} tests run rows {sorted(rows)}")
-    return subprocess.run([*command, *tests], check=False).returncode
+    seconds = 3 * sum(trace["seconds"].get(t, 0) for t in tests) + 30
+    return run_tests([*command, *tests], seconds)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ mutated file under that name, in this process and in every process a test
 starts.  A fixture's lines count for every test that uses the fixture: a
 session fixture that trains a model runs once, but each test that reads the
 model depends on what it ran.  Lines run while no test runs (collection,
-imports) count for every test.  Each test's fixtures go to ``tests.jsonl``.
+imports) count for every test.  Each test's fixtures, seconds and slow mark
+go to ``tests.jsonl``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -22,14 +24,21 @@ TEST = "REPRO_MUTATION_TEST"
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    folder = Path(os.environ["REPRO_MUTATION_TRACE"])
-    with open(folder / "tests.jsonl", "a", encoding="utf-8") as tests:
-        tests.write(json.dumps(dict(test=item.nodeid, fixtures=list(item.fixturenames))) + "\n")
     os.environ[TEST] = item.nodeid
+    start = time.monotonic()
     try:
         yield
     finally:
         os.environ[TEST] = ""
+    entry = dict(
+        test=item.nodeid,
+        fixtures=list(item.fixturenames),
+        seconds=time.monotonic() - start,
+        slow=item.get_closest_marker("slow") is not None,
+    )
+    folder = Path(os.environ["REPRO_MUTATION_TRACE"])
+    with open(folder / "tests.jsonl", "a", encoding="utf-8") as tests:
+        tests.write(json.dumps(entry) + "\n")
 
 
 @pytest.hookimpl(hookwrapper=True)

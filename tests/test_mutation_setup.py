@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import mutation
 import mutation_pick
@@ -18,14 +19,19 @@ import pytest
 from conftest import TEMPLATE
 
 PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
+SITE_PACKAGES = Path(pytest.__file__).parents[1]
 
 
 @pytest.mark.parametrize("target", mutation.TARGETS, ids=lambda t: t.name)
-def test_each_mutated_module_and_its_tests_exist(target):
+def test_each_mutated_module_exists(target):
     assert mutation.template_path(target).is_file()
-    folder = PROJECT / "tests" if target.kind == "project" else TEMPLATE / "tests"
-    for name in target.tests:
-        assert (folder / f"test_{name}.py").is_file(), name
+    for name in target.untraced:
+        assert name in mutation.HOOK_TESTS
+
+
+@pytest.mark.parametrize("name", mutation.HOOK_TESTS)
+def test_each_test_file_the_hooks_run_against_exists(name):
+    assert (TEMPLATE / "tests" / f"test_{name}.py").is_file()
 
 
 def test_every_module_of_the_default_project_is_mutated_or_says_why_not():
@@ -167,15 +173,17 @@ def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_proces
         **mutation.os.environ,
         "TRACED_PYTHON": str(python),
         "TRACED_SOURCE": str(tmp_path / "code" / "traced.py"),
-        "REPRO_MUTATION_HEAD": MODULE_SOURCE.splitlines()[0],
-        "PYTHONPATH": f"{tmp_path / 'code'}:{tmp_path / 'tracer'}",
+        # pytest from this venv, run by the new one, whose .pth file loads the tracer.
+        "PYTHONPATH": f"{tmp_path / 'code'}:{tmp_path / 'tracer'}:{SITE_PACKAGES}",
         "REPRO_MUTATION_TRACE": str(folder),
-        "REPRO_MUTATION_FILE": "/code/traced.py",
+        "REPRO_MUTATION_FILES": mutation.json.dumps(
+            {"/code/traced.py": MODULE_SOURCE.splitlines()[0], "/other.py": "# other"}
+        ),
         "REPRO_MUTATION_TEST": "",
     }
     done = subprocess.run(
         [
-            mutation.sys.executable,
+            python,
             "-m",
             "pytest",
             "-q",
@@ -205,6 +213,8 @@ def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_proces
     )
     assert list(trace["tests"]) == [fixture, again, replaced, none, copied]
     assert "prepared" in trace["tests"][again]
+    assert list(trace["lines"]) == ["/code/traced.py"]
+    assert trace["slow"] == [] and set(trace["seconds"]) == set(trace["tests"])
 
     def rows_of(text):
         return mutation_pick.statement_rows(
@@ -212,7 +222,7 @@ def test_a_trace_names_the_tests_and_fixtures_that_reach_each_line_in_any_proces
         )
 
     def picked(text):
-        return mutation_pick.pick(trace, rows_of(text))
+        return mutation_pick.pick(trace, "/code/traced.py", rows_of(text))
 
     # The fixture's process ran first(), once: every test that uses the fixture.
     assert picked("    return 1") == [fixture, again]
@@ -247,11 +257,31 @@ def test_a_mutant_is_found_by_the_rows_it_changed_and_widened_to_its_statement()
     assert mutation_pick.statement_rows("\n".join(original), 5) == {5}
 
 
-def test_a_line_run_outside_any_test_picks_every_test():
-    trace = dict(tests={"t::a": [], "t::b": ["x"]}, lines={"": [1], "t::a": [2], "fixture:x": [3]})
-    assert mutation_pick.pick(trace, {1}) is None
-    assert mutation_pick.pick(trace, {2}) == ["t::a"]
-    assert mutation_pick.pick(trace, {3}) == ["t::b"]
-    assert mutation_pick.pick(trace, {4}) == []
+def test_a_line_run_outside_any_test_picks_every_test_and_slow_ones_run_last():
+    trace = dict(
+        tests={"t::a": [], "t::b": ["x"], "u::c": []},
+        slow=["t::a"],
+        lines={"m": {"": [1], "t::a": [2], "fixture:x": [3]}},
+    )
+    assert mutation_pick.pick(trace, "m", {1}) == ["t::b", "u::c", "t::a"]
+    assert mutation_pick.pick(trace, "m", {2}) == ["t::a"]
+    assert mutation_pick.pick(trace, "m", {3}) == ["t::b"]
+    assert mutation_pick.pick(trace, "m", {4}) == []
+    assert mutation_pick.pick(trace, "other", {1}) == []
     # A file whose processes run in venvs of their own, which the trace cannot follow.
-    assert mutation_pick.pick(trace, {4}, ("t",)) == ["t::a", "t::b"]
+    assert mutation_pick.pick(trace, "m", {4}, ("t",)) == ["t::b", "t::a"]
+
+
+def test_tests_that_run_over_their_time_are_ended_with_what_they_started(tmp_path):
+    started, finished = tmp_path / "started", tmp_path / "finished"
+    child = f"import time, pathlib; time.sleep(1); pathlib.Path({str(finished)!r}).touch()"
+    parent = (
+        "import pathlib, subprocess, sys, time;"
+        f" subprocess.Popen([sys.executable, '-c', {child!r}]);"
+        f" pathlib.Path({str(started)!r}).touch(); time.sleep(60)"
+    )
+    assert mutation_pick.run_tests([mutation.sys.executable, "-c", parent], 0.5) == 1
+    assert started.exists()
+    mutation.time.sleep(1.5)
+    assert not finished.exists()  # the command the tests started went with them
+    assert mutation_pick.run_tests([mutation.sys.executable, "-c", "raise SystemExit(3)"], 30) == 3
