@@ -141,11 +141,19 @@ def test_hook_choices_match_cookiecutter_json(pre_gen):
 def test_rendered_pre_gen_script_exits_nonzero_with_every_problem(tmp_path):
     answers = default_answers(module_name="class", seed="x")
     script = render_hook("pre_gen_project", answers, tmp_path)
-    done = subprocess.run([sys.executable, script], capture_output=True, text=True, check=False)
+    # Run where cookiecutter runs it: in the project folder, here one that -f reuses.
+    project = tmp_path / "digits-classifier"
+    project.mkdir()
+    (project / "mine.txt").write_text("kept\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, script], cwd=project, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
     assert [e.split()[1] for e in errors] == ["module_name", "seed"]
     assert "Traceback" not in done.stderr
+    # Refused answers leave the folder as it was: nothing is set aside.
+    assert [p.name for p in project.iterdir()] == ["mine.txt"]
 
 
 # End to end, through cookiecutter's command line.
