@@ -305,7 +305,7 @@ class Worker:
                 encoding="utf-8",
             )
 
-        if not (resume and db.exists()):
+        if not (resume and listed(db)):
             write_config(60)
             db.unlink(missing_ok=True)
             must(run([BIN / "cosmic-ray", "init", config, db], cwd), f"listing {target.name}")
@@ -338,6 +338,18 @@ class Worker:
         write_config(3 * total + 60)
         must(run([BIN / "cosmic-ray", "exec", config, db], cwd), f"mutating {target.name}")
         return f"{pending} mutants"
+
+
+def listed(db: Path) -> bool:
+    """Whether a session holds its list of mutants (a run stopped while
+    listing them leaves an empty file)."""
+    if not db.exists():
+        return False
+    with sqlite3.connect(db) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if "work_items" not in {name for (name,) in tables}:
+            return False
+        return connection.execute("SELECT COUNT(*) FROM work_items").fetchone()[0] > 0
 
 
 def scope(kind: str) -> list[str]:
@@ -674,7 +686,7 @@ def report(targets: list[Target], seconds: float) -> int:
     equivalent = load_equivalent()
     used: set[int] = set()
     # Modules without a session yet (a run stopped early) are left out.
-    targets = [t for t in targets if session(t).exists()]
+    targets = [t for t in targets if listed(session(t))]
     rows = {t.name: tally(t, equivalent, used) for t in targets}
     groups = {
         "project src/": [t.name for t in targets if t.kind == "project"],
