@@ -115,9 +115,24 @@ def test_names_that_only_look_like_windows_devices_are_accepted(pre_gen, slug):
     assert pre_gen.validate(default_answers(project_slug=slug, module_name="digits")) == []
 
 
-def test_a_long_answer_is_cut_short_in_its_error_line(pre_gen):
-    (problem,) = pre_gen.validate(default_answers(description="x" * 100 + "\n"))
-    assert problem.startswith("description '" + "x" * 56 + "...' holds a line break"), problem
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [
+        (100, "'" + "x" * 56 + "...'"),
+        (57, "'" + "x" * 56 + "...'"),  # 61 characters quoted: one too many
+        (56, "'" + "x" * 56 + "\\n'"),  # 60 characters quoted: shown whole
+    ],
+)
+def test_a_long_answer_is_cut_short_in_its_error_line(pre_gen, length, shown):
+    (problem,) = pre_gen.validate(default_answers(description="x" * length + "\n"))
+    assert problem.startswith(f"description {shown} holds a line break"), problem
+
+
+# Each Jinja delimiter on its own is refused, not only a whole expression.
+@pytest.mark.parametrize("marker", ["{{", "}}", "{%", "%}", "{#", "#}"])
+def test_any_one_template_delimiter_in_an_answer_is_refused(pre_gen, marker):
+    (problem,) = pre_gen.validate(default_answers(description=f"a {marker} b"))
+    assert problem.startswith("description") and "template syntax" in problem, problem
 
 
 @pytest.mark.parametrize(("field", "value", "words"), BAD_ANSWERS)

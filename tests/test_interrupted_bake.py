@@ -95,3 +95,22 @@ def test_an_interrupted_post_gen_hook_leaves_no_half_made_project(tmp_path, sign
     assert list(out.iterdir()) == []
     again = bake_cli(out)
     assert again.returncode == 0, again.stderr
+
+
+def test_a_bake_through_the_python_api_leaves_the_callers_process_as_it_was(tmp_path):
+    # The watch (atexit clean-up, SIGTERM as an exit, a disk-full excepthook)
+    # is for cookiecutter's own command; a program that calls cookiecutter()
+    # keeps its signal handlers and excepthook, and its files at exit.
+    script = (
+        "import signal, sys\n"
+        "from cookiecutter.main import cookiecutter\n"
+        f"cookiecutter({str(TEMPLATE)!r}, no_input=True, output_dir={str(tmp_path)!r})\n"
+        "print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL,"
+        " sys.excepthook is sys.__excepthook__)\n"
+    )
+    done = subprocess.run(
+        [BIN / "python", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].split() == ["True", "True"]
+    assert (tmp_path / "digits-classifier" / ".git").is_dir()

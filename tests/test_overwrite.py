@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import bake_cli, git
+
+# Where the pre-gen hook keeps the user's files while cookiecutter writes.
+SET_ASIDE = ".cookiecutter-set-aside"
 
 USERS_FILES = {
     ".github/workflows/deploy.yml": "name: deploy\n",
@@ -31,7 +36,7 @@ def test_overwrite_keeps_the_users_files_at_unchosen_paths(tmp_path):
     assert (project / ".gitlab-ci.yml").is_file()
     assert sorted(p.name for p in (project / ".github" / "workflows").iterdir()) == ["deploy.yml"]
     assert sorted(p.name for p in (project / "requirements").iterdir()) == ["cruft.in", "cruft.txt"]
-    assert not any(project.rglob("*kept*")), "the set-aside folder must be gone"
+    assert not (project / SET_ASIDE).exists(), "the set-aside folder must be gone"
 
 
 def test_overwrite_replaces_what_the_template_writes_and_keeps_the_rest(tmp_path):
@@ -48,3 +53,21 @@ def test_overwrite_replaces_what_the_template_writes_and_keeps_the_rest(tmp_path
     assert (project / ".github/workflows/ci.yml").is_file()
     tracked = git(project, "ls-files").splitlines()
     assert "notes/ideas.md" in tracked
+
+
+@pytest.mark.parametrize("kind", ["folder", "dangling-link"])
+def test_files_an_interrupted_bake_set_aside_are_never_set_aside_again(tmp_path, kind):
+    project = _users_folder(tmp_path)
+    kept = project / SET_ASIDE
+    if kind == "folder":
+        kept.mkdir()
+        (kept / "notes.md").write_text("from the last bake\n", encoding="utf-8")
+    else:
+        kept.symlink_to(tmp_path / "gone")
+    done = bake_cli(tmp_path, "-f")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert f"{kept} holds files an interrupted bake set aside" in output
+    assert "Traceback" not in output
+    for relative, text in USERS_FILES.items():
+        assert (project / relative).read_text(encoding="utf-8") == text, relative
