@@ -118,3 +118,16 @@ def test_replay_file_with_every_key_is_stopped_before_a_file_is_written(tmp_path
         check=False,
     )
     _one_line_refusal(done, tmp_path, guard_ran=False)
+
+
+def test_replay_file_adding_an_extension_to_the_templates_is_stopped(tmp_path):
+    # The template's own are all loaded, so only the answers show the extra one.
+    replay = _replay(
+        tmp_path, _extensions=[*CONTEXT["_extensions"], "jinja2.ext.debug"], __answers_checked="yes"
+    )
+    done = run(
+        [BIN / "cookiecutter", "--replay-file", replay, "--output-dir", tmp_path, TEMPLATE],
+        cwd=tmp_path,
+        check=False,
+    )
+    _one_line_refusal(done, tmp_path)
