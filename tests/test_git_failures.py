@@ -39,3 +39,17 @@ def test_a_failing_global_hook_is_named(small_project):
     warning = _post_gen_with_git_config(small_project, f"[core]\n\thooksPath = {hooks}\n")
     assert "prepare-commit-msg" in warning, warning
     assert str(hooks) in warning, warning
+
+
+def test_a_hook_that_explains_itself_is_quoted_by_its_last_line(small_project):
+    hooks = small_project.parent / "global-hooks"
+    hooks.mkdir()
+    hook = hooks / "prepare-commit-msg"
+    hook.write_text(
+        "#!/bin/sh\necho 'checking the message' >&2\necho 'policy: no commits today' >&2\nexit 1\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    warning = _post_gen_with_git_config(small_project, f"[core]\n\thooksPath = {hooks}\n")
+    assert "git commit failed: policy: no commits today" in warning, warning
+    assert "checking the message" not in warning, warning

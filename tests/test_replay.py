@@ -79,6 +79,9 @@ def test_record_holds_the_answers_and_the_release_but_nothing_of_the_run(baked):
     text = (baked / ".cookiecutter.json").read_text(encoding="utf-8")
     assert str(TEMPLATE) not in text
     assert str(baked.parent) not in text
+    # Readable and stable: names as they were typed, keys in one order.
+    assert '"author_name": "Zoë O\'Brien"' in text
+    assert list(recorded["cookiecutter"]) == sorted(recorded["cookiecutter"])
 
 
 def test_a_bad_answer_in_a_replay_file_is_refused_in_one_line(tmp_path, config_file, baked):
