@@ -34,6 +34,16 @@ def test_training_refuses_dirty_tree(workdir):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.parametrize(("count", "more"), [(5, ""), (6, " and 1 more")])
+def test_a_dirty_tree_is_named_by_its_first_five_changes(workdir, count, more):
+    for number in range(count):
+        (workdir / f"note{number}.txt").write_text("an idea\n", encoding="utf-8")
+    done = command("train", *TINY, cwd=workdir)
+    assert done.returncode == 1
+    shown = "note0.txt, note1.txt, note2.txt, note3.txt, note4.txt"
+    assert f"uncommitted changes ({shown}{more});" in done.stderr, done.stderr
+
+
 def test_repro_check_fails_when_training_fails(workdir):
     (workdir / "notes.txt").write_text("an idea\n", encoding="utf-8")
     done = command("repro_check", *TINY, cwd=workdir)
