@@ -113,11 +113,17 @@ def render_hook(name: str, answers: dict, directory: Path, **template_globals) -
 
 
 def import_hook(name: str, answers: dict, directory: Path):
-    """Render a hook and import it as a module, so its functions can be called."""
+    """Render a hook and import it as a module, so its functions can be called.
+
+    It is imported from inside ``directory``: a hook acts on the folder it
+    runs in, so a slip that runs its main() at import must not reach the
+    checkout the tests run from.
+    """
     path = render_hook(name, answers, directory)
     spec = importlib.util.spec_from_file_location(f"rendered_{name}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with contextlib.chdir(directory):
+        spec.loader.exec_module(module)
     return module
 
 
