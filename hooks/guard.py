@@ -225,18 +225,33 @@ def _refuse_at_the_prompt(problems: list[str], answers: dict, call: dict) -> Non
 
 
 def _project_path_problem(target: Path, slug: str) -> str | None:
-    """Refuse a project path that holds something other than a folder."""
+    """Refuse a project path that holds something other than a folder, or a
+    folder (reused with -f) that cannot be written."""
     project = target / slug
     if project.is_symlink():
         kind = "a symbolic link"
     elif project.exists() and not project.is_dir():
         kind = "a file"
     else:
-        return None
+        return _unwritable_folder_problem(project, slug) if project.is_dir() else None
     return (
         f"project_slug {slug!r}: {project} is {kind}, not a folder: move it away, "
         "or choose another project_slug"
     )
+
+
+def _unwritable_folder_problem(project: Path, slug: str) -> str | None:
+    """Refuse a project folder that -f would reuse but cannot be written:
+    cookiecutter would stop half-way with a traceback."""
+    try:
+        with tempfile.TemporaryFile(dir=project):
+            pass
+    except OSError as error:
+        return (
+            f"project_slug {slug!r}: the folder {project} cannot be written "
+            f"({error.strerror or error}): make it writable, or choose another --output-dir"
+        )
+    return None
 
 
 # The bake being watched: its project folder, whether this bake makes that

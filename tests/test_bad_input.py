@@ -51,6 +51,19 @@ def test_read_only_output_folder_is_refused_before_anything_is_written(read_only
     assert list(read_only_folder.iterdir()) == []
 
 
+def test_a_read_only_project_folder_reused_with_f_is_refused(read_only_folder):
+    # -f reuses the folder; cookiecutter used to stop in it half-way, with a traceback.
+    done = bake_cli(read_only_folder.parent, "-f", f"project_slug={read_only_folder.name}")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Traceback" not in output, output
+    assert f"ERROR: project_slug 'read-only': the folder {read_only_folder} cannot be written" in (
+        output
+    )
+    assert "(Read-only file system): make it writable" in output
+    assert list(read_only_folder.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("project_name", "field", "words"),
     [
