@@ -128,6 +128,29 @@ def test_a_long_answer_is_cut_short_in_its_error_line(pre_gen, length, shown):
     assert problem.startswith(f"description {shown} holds a line break"), problem
 
 
+def test_a_description_at_its_length_limit_is_accepted_and_one_more_is_not(pre_gen):
+    assert pre_gen.validate(default_answers(description="x" * 300)) == []
+    (problem,) = pre_gen.validate(default_answers(description="x" * 301))
+    assert problem.startswith("description is 301 characters long"), problem
+
+
+def test_single_braces_and_percent_signs_are_plain_text(pre_gen):
+    assert (
+        pre_gen.validate(default_answers(description="Sizes {small, large} at 50% # of runs")) == []
+    )
+
+
+def test_a_bad_choice_is_answered_with_the_first_choice_as_example(pre_gen):
+    (problem,) = pre_gen.validate(default_answers(framework="jax"))
+    assert problem.endswith("(for example framework=scikit-learn)"), problem
+
+
+def test_a_number_too_long_to_print_is_named_not_printed(pre_gen):
+    # A config file may give one; Python refuses to turn it into text.
+    (problem,) = pre_gen.validate(default_answers(license=10**5000))
+    assert problem.startswith("license a number with thousands of digits: choose one of"), problem
+
+
 # Each Jinja delimiter on its own is refused, not only a whole expression.
 @pytest.mark.parametrize("marker", ["{{", "}}", "{%", "%}", "{#", "#}"])
 def test_any_one_template_delimiter_in_an_answer_is_refused(pre_gen, marker):
@@ -293,6 +316,20 @@ def test_post_gen_keeps_a_configured_identity(fake_project, tmp_path, monkeypatc
         "Configured Person <configured@example.org>"
     )
     assert config.read_text() == before
+
+
+def test_post_gen_fills_in_only_the_half_of_the_identity_git_lacks(
+    fake_project, tmp_path, monkeypatch
+):
+    config = tmp_path / "user.gitconfig"
+    config.write_text("[user]\n\tname = Configured Person\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    answers = default_answers(module_name="demo", author_email="grace@example.org")
+    done = run_post_gen(fake_project, answers)
+    assert done.returncode == 0, done.stderr
+    assert git(fake_project, "log", "-1", "--format=%an <%ae>") == (
+        "Configured Person <grace@example.org>"
+    )
 
 
 def test_post_gen_without_git_explains_and_leaves_no_repository(fake_project, no_git_path):
