@@ -301,6 +301,8 @@ def test_post_gen_commits_with_the_answers_when_git_has_no_identity(fake_project
     assert git(fake_project, "log", "-1", "--format=%an <%ae>|%cn <%ce>") == (
         "Grace Hopper <grace@example.org>|Grace Hopper <grace@example.org>"
     )
+    commit = git(fake_project, "rev-parse", "--short", "HEAD")
+    assert f"Created git repository on branch main with first commit {commit}." in done.stdout
     # Only the environment carried the identity: no config file was written.
     assert git(fake_project, "config", "--list", "--local").find("user.") == -1
 

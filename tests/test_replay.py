@@ -82,6 +82,7 @@ def test_record_holds_the_answers_and_the_release_but_nothing_of_the_run(baked):
     # Readable and stable: names as they were typed, keys in one order.
     assert '"author_name": "Zoë O\'Brien"' in text
     assert list(recorded["cookiecutter"]) == sorted(recorded["cookiecutter"])
+    assert text.startswith('{\n  "cookiecutter": {\n    "__answers_checked": ')
 
 
 def test_a_bad_answer_in_a_replay_file_is_refused_in_one_line(tmp_path, config_file, baked):
