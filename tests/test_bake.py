@@ -171,6 +171,13 @@ def text_files(project: Path) -> set[str]:
 def test_bake_writes_exactly_the_files_of_the_chosen_options(baked):
     combo, project = baked
     assert project_files(project) == expected_files(combo)
+    # Nor folders that an unchosen option's files left empty (.github for ci=none).
+    empty = [
+        p.relative_to(project).as_posix()
+        for p in project.rglob("*")
+        if p.is_dir() and ".git" not in p.relative_to(project).parts and not any(p.iterdir())
+    ]
+    assert empty == []
 
 
 @parametrize_combinations

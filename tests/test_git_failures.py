@@ -36,8 +36,12 @@ def test_a_failing_global_hook_is_named(small_project):
     hook = hooks / "prepare-commit-msg"  # runs even with --no-verify
     hook.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
     hook.chmod(0o755)
+    # Neither a sample nor a script git cannot run is a hook that ran.
+    (hooks / "commit-msg.sample").write_text("#!/bin/sh\n", encoding="utf-8")
+    (hooks / "commit-msg.sample").chmod(0o755)
+    (hooks / "pre-push").write_text("#!/bin/sh\n", encoding="utf-8")
     warning = _post_gen_with_git_config(small_project, f"[core]\n\thooksPath = {hooks}\n")
-    assert "prepare-commit-msg" in warning, warning
+    assert "probably stopped it: prepare-commit-msg. " in warning, warning
     assert str(hooks) in warning, warning
 
 
