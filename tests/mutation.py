@@ -225,9 +225,9 @@ class Worker:
                 (self.template / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(ROOT / name, self.template / name)
 
-    def test_command(self, kind: str) -> tuple[Path, list[str]]:
+    def test_command(self, kind: str, *options: str) -> tuple[Path, list[str]]:
         """Where the tests of a kind ("project" or "hooks") run, and the pytest
-        command without the tests to run."""
+        command with ``options``, without the tests to run."""
         if kind == "project":
             python, cwd, extra = self.project / ".venv" / "bin" / "python", self.project, []
         else:
@@ -235,7 +235,7 @@ class Worker:
         # Outside any git repository: some tests check what happens outside one.
         basetemp = Path(tempfile.gettempdir()) / "repro-template-mutation" / self.home.name / kind
         basetemp.parent.mkdir(parents=True, exist_ok=True)
-        command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        command = [str(python), "-m", "pytest", *options, "-q", "-p", "no:cacheprovider"]
         return cwd, [*command, f"--basetemp={basetemp}", *extra]
 
     def trace(self, kind: str) -> str:
@@ -249,7 +249,7 @@ class Worker:
         digest = code_digest(cwd)
         if out.exists() and json.loads(out.read_text(encoding="utf-8"))["digest"] == digest:
             return "the tests and code are unchanged since the last trace"
-        folder = out.with_suffix("").with_suffix(".lines")
+        folder = BUILD / "sessions" / f"{kind}.lines"
         files = {
             suffix(t): (cwd / t.path).read_text(encoding="utf-8").splitlines()[0]
             for t in TARGETS
@@ -278,8 +278,8 @@ class Worker:
         return f"{len(trace['tests'])} tests in {took:.0f} s"
 
     def mutate(self, target: Target, resume: bool, retest: bool, every_test: bool) -> str:
-        cwd, command = self.test_command(target.kind)
-        command.insert(3, "-x")  # after "python -m pytest": a mutant is killed at its first failure
+        # A mutant is killed at the first test that fails.
+        cwd, command = self.test_command(target.kind, "-x")
         db = session(target)
         if every_test:
             command += scope(target.kind)
@@ -572,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--every-test",
         action="store_true",
-        help="run each mutant against all of its module's tests, not only those that reach it",
+        help="run each mutant against every test of its kind, not only those that reach it",
     )
     args = parser.parse_args(argv)
     # Started in the background, this process may have Ctrl-C ignored, and
@@ -623,7 +623,8 @@ def mutate_all(targets: list[Target], args: argparse.Namespace) -> None:
     try:
         if not args.every_test:
             kinds = sorted({t.kind for t in targets}, reverse=True)  # the project's first
-            pairs = list(zip(workers * 2, kinds, strict=False))  # two kinds, one worker or more
+            # Each kind on a copy of its own where there are two.
+            pairs = [(workers[i % len(workers)], kind) for i, kind in enumerate(kinds)]
             traced = run_in_parallel([(lambda w=w, k=k: w.trace(k)) for w, k in pairs])
             for kind, what in zip(kinds, traced, strict=True):
                 say(f"mutation: traced the {kind} tests: {what}")
@@ -657,7 +658,6 @@ def run_jobs(workers: list[Worker], targets: list[Target], args: argparse.Namesp
     jobs: queue.Queue = queue.Queue()
     for target in targets:
         jobs.put(target)
-    failures: list[str] = []
 
     def work(worker: Worker) -> None:
         while True:
@@ -666,20 +666,10 @@ def run_jobs(workers: list[Worker], targets: list[Target], args: argparse.Namesp
             except queue.Empty:
                 return
             began = time.monotonic()
-            try:
-                what = worker.mutate(target, args.resume, args.retest, args.every_test)
-            except SystemExit as error:
-                failures.append(str(error))
-                return
+            what = worker.mutate(target, args.resume, args.retest, args.every_test)
             say(f"mutation: {target.name}: {what}; done in {time.monotonic() - began:.0f} s")
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        sys.exit("\n".join(failures))
+    run_in_parallel([(lambda w=w: work(w)) for w in workers])
 
 
 def report(targets: list[Target], seconds: float) -> int:
