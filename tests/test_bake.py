@@ -129,6 +129,7 @@ def expected_files(combo: dict) -> set[str]:
         "tests/test_provenance.py",
         "tests/test_report.py",
         "tests/test_reproduce.py",
+        "tests/test_reproduce_parts.py",
         "tests/test_seed.py",
         "tests/test_train.py",
     }

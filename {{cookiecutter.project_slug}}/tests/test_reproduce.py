@@ -6,15 +6,18 @@ import csv
 import io
 import json
 import os
+import platform
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.module_name }} import artifacts, portable, repro_check
 
-from conftest import CONTRACT, MODULE, TINY, command, files_in, git, make_workdir
+from conftest import CONTRACT, MODULE, TINY, command, files_in, git, make_workdir, project_env
 
 # Each test trains and re-trains in fresh processes and git worktrees: make test-all.
 pytestmark = pytest.mark.slow
@@ -98,13 +101,37 @@ def test_reproduce_recreates_an_older_commits_model_bit_for_bit(recorded):
     workdir = recorded.parents[1]
     (workdir / "untracked-notes.txt").write_text("mine\n", encoding="utf-8")
     before = state(workdir)
-    done = command("reproduce", cwd=workdir)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "reproduced: bit-identical" in done.stdout
+    outcome = workdir / "models" / "reproduced" / recorded.name
+    # As in a user's shell: output to a pipe is held back unless flushed.
+    env = {k: v for k, v in project_env(workdir).items() if k != "PYTHONUNBUFFERED"}
+    running = subprocess.Popen(
+        [sys.executable, "-m", f"{MODULE}.reproduce"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stdout = []
+    for line in running.stdout:
+        stdout.append(line)
+        if line.startswith("training again"):
+            # Shown while it trains, not when all is done: a pipe does not hold it back.
+            assert not outcome.exists(), "the training message came only at the end"
+    stderr = running.stderr.read()
+    assert running.wait(timeout=600) == 0, "".join(stdout) + stderr
+    stdout = "".join(stdout)
+    assert "reproduced: bit-identical" in stdout
     manifest = json.loads(recorded.read_text(encoding="utf-8"))
-    assert re.search(rf"weights +recorded {manifest['weights']['sha256']}", done.stdout)
-    assert f"now      {manifest['weights']['sha256']}" in done.stdout
-    assert f"now      {manifest['predictions']['sha256']}" in done.stdout
+    commit = manifest["git"]["commit"]
+    assert f"model {recorded.name}, trained at commit {commit[:12]}\n" in stdout
+    assert re.search(rf"weights +recorded {manifest['weights']['sha256']}", stdout)
+    assert f"now      {manifest['weights']['sha256']}" in stdout
+    assert f"now      {manifest['predictions']['sha256']}" in stdout
+    # Training's own report stays out of the way when all went well.
+    assert "test_accuracy" not in stdout and "saved " not in stdout
+    # Nothing to warn of where the portable pin holds.
+    assert ("warning:" in stderr) == (portable.warning(portable.pin(True, apply=False)) is not None)
     assert state(workdir) == before
     assert reproduced_column(workdir / "models") == "yes"
 
@@ -112,12 +139,22 @@ def test_reproduce_recreates_an_older_commits_model_bit_for_bit(recorded):
 def test_reproduce_fails_when_the_manifests_weights_hash_was_altered(recorded, tmp_path):
     workdir = recorded.parents[1]
     real = json.loads(recorded.read_text(encoding="utf-8"))["weights"]["sha256"]
-    lie = altered(recorded, tmp_path, lambda m: m["weights"].update(sha256="0" * 64))
+
+    def lie(manifest):
+        manifest["weights"]["sha256"] = "0" * 64
+        manifest["platform"]["machine"] = "riscv64"  # as if trained on another machine
+
     before = state(workdir)
-    done = command("reproduce", "--model", str(lie), cwd=workdir)
+    done = command("reproduce", "--model", str(altered(recorded, tmp_path, lie)), cwd=workdir)
     assert done.returncode == 1
     assert "NOT reproduced: the weights differ" in done.stderr
     assert f"now      {real}" in done.stdout
+    assert (
+        "likely reasons (what differs between the two runs):\n"
+        f"  the architecture (platform.machine): riscv64 -> {platform.machine()}\n"
+    ) in done.stdout
+    # The weights file beside the manifest is the real one: the manifest lies.
+    assert "its bytes are the same as the new model's" in done.stdout
     assert "the manifest or the weights file was altered" in done.stdout
     assert "Traceback" not in done.stderr
     assert state(workdir) == before
@@ -130,6 +167,19 @@ def test_reproduce_trains_by_the_manifests_config_so_an_altered_one_fails(record
     done = command("reproduce", "--model", str(lie), cwd=workdir)
     assert done.returncode == 1
     assert "NOT reproduced: the weights" in done.stderr
+
+
+def test_reproduce_shows_trainings_own_error_when_training_at_the_commit_fails(recorded, tmp_path):
+    workdir = recorded.parents[1]
+    lie = altered(recorded, tmp_path, lambda m: m["config"].update(epochs=0))
+    done = command("reproduce", "--model", str(lie), cwd=workdir)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    first, *_, last = done.stderr.strip().splitlines()
+    assert first.startswith("train: error: ") and "epochs" in first, done.stderr
+    assert last == (
+        "reproduce: error: training at the recorded commit failed (its output is above)"
+    )
 
 
 @pytest.mark.parametrize(
