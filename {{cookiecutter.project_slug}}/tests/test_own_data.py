@@ -118,6 +118,8 @@ def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
     assert manifest_file.name.startswith(f"mlp-flowers-{policy}-h8-")
     assert manifest["data"]["classes"] == sorted(SPECIES)
     assert manifest["data"]["rows_left_out"] == (1 if policy == "drop" else 0)
+    note = "note: 1 row(s) with an empty cell left out (data.missing = drop)"
+    assert (note in done.stdout) == (policy == "drop")
     stats = manifest["data"]["features"]["width"]
     assert set(stats) == {"min", "max", "mean", "missing"}
     assert stats["missing"] == (0.0 if policy == "drop" else pytest.approx(1 / 45, abs=0.01))
@@ -164,7 +166,8 @@ def test_impute_fills_an_empty_input_cell_with_the_training_mean(workdir, tmp_pa
 
 @pytest.mark.slow
 def test_regression_reports_rmse_mae_r2_and_predicts_values(workdir):
-    done = register(workdir, "growth.csv", growth(), "--label", "growth")
+    # More held-out rows than the manifest keeps values of, for the report's plot.
+    done = register(workdir, "growth.csv", growth(rows=4100), "--label", "growth")
     assert "(regression;" in done.stdout
     done = command("train", "--set", "epochs=30", "--set", "hidden=8", cwd=workdir)
     assert done.returncode == 0, done.stderr
@@ -172,6 +175,9 @@ def test_regression_reports_rmse_mae_r2_and_predicts_values(workdir):
     assert set(manifest["metrics"]) == {"rmse", "mae", "r2"}
     assert manifest["metrics"]["r2"] > 0.5
     assert manifest["data"]["classes"] is None
+    assert manifest["data"]["test_rows"] > 1000
+    kept = manifest["held_out_values"]
+    assert kept["rows"] == len(kept["true"]) == len(kept["predicted"]) == 1000
     done = command("predict", cwd=workdir)
     assert done.returncode == 0, done.stderr
     (output,) = (workdir / "predictions").glob("*.csv")

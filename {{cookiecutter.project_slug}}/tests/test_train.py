@@ -72,6 +72,41 @@ def test_allow_dirty_trains_and_records_it(workdir):
     assert manifest["git"]["allow_dirty"] is True
     assert "?? notes.txt" in manifest["git"]["changes"]
     assert manifest_path.stem.endswith("-dirty")
+    # Training it again needs the flag, and the change it was trained with.
+    assert manifest["command"][-1] == "--allow-dirty"
+    patch = manifest_path.with_suffix(".patch")
+    assert f"saved {patch.relative_to(workdir)}: the uncommitted change" in done.stdout
+
+
+def test_allow_dirty_on_a_clean_tree_is_not_needed_to_train_it_again(workdir):
+    done = command("train", *TINY, "--allow-dirty", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    (manifest_path,) = (workdir / "models").glob("*.json")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["git"]["dirty"] is False
+    assert "--allow-dirty" not in manifest["command"]
+    assert manifest["git"]["patch"] is None and ".patch" not in done.stdout
+
+
+def test_a_label_column_the_data_lacks_is_named_with_the_columns_it_has(workdir):
+    done = command("train", *TINY, "--set", 'data.label="kind"', cwd=workdir)
+    assert done.returncode == 1
+    assert f"{CONTRACT.path}, line 1: no column 'kind'; the columns are " in done.stderr
+    assert "Traceback" not in done.stderr
+    assert files_in(workdir / "models") == []
+
+
+def test_an_uncommitted_change_that_git_cannot_record_is_refused_with_gits_reason(workdir):
+    # A repository cloned into the project, with no commit yet: git add refuses it.
+    (workdir / "cloned").mkdir()
+    git(workdir / "cloned", "init", "--quiet")
+    (workdir / "cloned" / "notes.txt").write_text("an idea\n", encoding="utf-8")
+    done = command("train", *TINY, "--allow-dirty", cwd=workdir)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("train: error: cannot record the uncommitted change: ")
+    assert "cloned/" in done.stderr
+    assert files_in(workdir / "models") == []
 
 
 def test_outputs_in_models_and_predictions_do_not_make_the_tree_dirty(workdir):
