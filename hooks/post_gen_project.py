@@ -175,7 +175,16 @@ class GitError(Exception):
     pass
 
 
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git command that ``args`` run: ``init`` in ``-c init.defaultBranch=main init``."""
+    rest = list(args)
+    while rest[:1] == ["-c"]:
+        rest = rest[2:]
+    return rest[0]
+
+
 def _git(project: Path, *args: str, env: dict | None = None) -> str:
+    name = _subcommand(args)
     try:
         done = subprocess.run(
             ["git", *args],
@@ -186,9 +195,17 @@ def _git(project: Path, *args: str, env: dict | None = None) -> str:
             check=False,
         )
     except OSError as error:
-        raise GitError(f"git {args[0]} could not start: {error}") from error
+        raise GitError(f"git {name} could not start: {error}") from error
     if done.returncode != 0:
-        raise GitError(f"git {args[0]} failed: {_failure_cause(project, done)}")
+        cause = _failure_cause(project, done)
+        if name == "commit" and _signing_on(project, env):
+            # git names the signing program's failure in its own words (gpg,
+            # ssh-keygen, gpgsm), or not at all: the setting is what they share.
+            cause += (
+                " (commit.gpgsign is on: if git could not sign, give it a signing key, "
+                "or commit with git -c commit.gpgsign=false)"
+            )
+        raise GitError(f"git {name} failed: {cause}")
     return done.stdout.strip()
 
 
@@ -203,13 +220,7 @@ def _failure_cause(project: Path, done: subprocess.CompletedProcess) -> str:
         line.partition(":")[2].strip() for line in lines if line.startswith(("error:", "fatal:"))
     ]
     if said or lines:
-        cause = "; ".join(dict.fromkeys(said)) if said else lines[-1]
-        if "gpg" in cause or "sign" in cause:
-            cause += (
-                " (commit.gpgsign is on, and git could not sign: give git a signing key, "
-                "or commit with git -c commit.gpgsign=false)"
-            )
-        return cause
+        return "; ".join(dict.fromkeys(said)) if said else lines[-1]
     # A hook that fails without a word; --no-verify does not skip them all.
     try:
         hooks = Path(_git(project, "rev-parse", "--path-format=absolute", "--git-path", "hooks"))
@@ -224,6 +235,18 @@ def _failure_cause(project: Path, done: subprocess.CompletedProcess) -> str:
             f"probably stopped it: {', '.join(active)}"
         )
     return f"exit status {done.returncode} and no message"
+
+
+def _signing_on(project: Path, env: dict | None) -> bool:
+    done = subprocess.run(
+        ["git", "config", "--type=bool", "--get", "commit.gpgsign"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() == "true"
 
 
 def _identity_env(project: Path, answers: dict) -> dict:
@@ -325,7 +348,7 @@ def prepare_for_cruft(project: Path, answers: dict, cruft_run: dict) -> bool:
         return False
     if cruft_run.get("state") is None:
         if not answers.get("init_git"):
-            return False
+            return True  # no repository either way: setup_git says so as in any bake
         print(
             "NOTE: this cruft version's .cruft.json could not be predicted, so the "
             "project has no first commit yet. Once cruft has finished, run in the "

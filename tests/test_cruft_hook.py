@@ -49,6 +49,20 @@ def test_cruft_create_with_an_unreadable_record_leaves_the_commit_to_the_user(sm
     assert "git init && git add -A && git commit" in done.stderr
 
 
+def test_cruft_create_without_git_says_what_any_bake_without_git_says(small_project):
+    answers = default_answers(module_name="demo", init_git=False)
+    script = render_hook(
+        "post_gen_project",
+        answers,
+        small_project.parent,
+        cruft_run={"command": "create", "state": None},
+    )
+    done = run([sys.executable, script], cwd=small_project)
+    assert not (small_project / ".git").exists()
+    assert "no git repository was made (init_git is no)" in done.stderr
+    assert "could not be predicted" not in done.stderr
+
+
 def test_plain_cookiecutter_gets_an_empty_cruft_run():
     assert cruft_run() == {}
 
