@@ -53,6 +53,55 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.skipif(
+    not os.path.exists("/dev/full"), reason="needs /dev/full, a device that is always full"
+)
+def test_a_full_disk_inside_the_post_gen_hook_gets_one_line(tmp_path):
+    # With -f, what the folder held is put back before the hook records the
+    # answers: a .cookiecutter.json that leads to /dev/full makes that write
+    # fail as on a full disk.
+    project = tmp_path / "digits-classifier"
+    project.mkdir()
+    (project / ".cookiecutter.json").symlink_to("/dev/full")
+    done = bake_cli(tmp_path, "--overwrite-if-exists")
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (
+        "ERROR: there is no space left to finish the project (No space left on device): "
+        "free some space and run cookiecutter again"
+    ) in done.stderr
+    assert "exit status: 1" in done.stdout + done.stderr
+
+
+def test_an_error_that_is_not_a_full_disk_is_not_called_one(tmp_path):
+    # cookiecutter writes its replay file before the project: here that path is a folder.
+    replay = tmp_path / "replay"
+    (replay / f"{TEMPLATE.name}.json").mkdir(parents=True)
+    config = tmp_path / "config.yaml"
+    config.write_text(f'replay_dir: "{replay}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run(
+        [
+            BIN / "cookiecutter",
+            "--no-input",
+            "--config-file",
+            config,
+            "--output-dir",
+            out,
+            TEMPLATE,
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "IsADirectoryError" in done.stderr, done.stderr
+    assert "no space left" not in done.stdout + done.stderr
+    assert list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_post_gen_hook_leaves_no_half_made_project(tmp_path, signum):
     out = tmp_path / "out"
