@@ -151,7 +151,7 @@ def remove_bytecode(project: Path) -> None:
     Importing a template module (as its tests do) writes ``__pycache__``
     beside it; cookiecutter would copy that into the project and its commit.
     """
-    for cache in sorted(project.rglob("__pycache__"), reverse=True):
+    for cache in sorted(project.rglob("__pycache__")):  # an inner one goes with its outer one
         if cache.is_dir():
             shutil.rmtree(cache)
     for compiled in project.rglob("*.py[co]"):

@@ -55,6 +55,18 @@ def test_overwrite_replaces_what_the_template_writes_and_keeps_the_rest(tmp_path
     assert "notes/ideas.md" in tracked
 
 
+def test_overwrite_where_a_folder_meets_a_file_takes_what_this_bake_writes(tmp_path):
+    project = _users_folder(tmp_path)
+    (project / "README.md").mkdir()  # a folder where the bake writes a file
+    (project / "README.md" / "draft.md").write_text("draft\n", encoding="utf-8")
+    (project / "src").write_text("a file where the bake writes a folder\n", encoding="utf-8")
+    done = bake_cli(tmp_path, "-f", "init_git=no")
+    assert done.returncode == 0, done.stderr
+    assert (project / "README.md").is_file() and (project / "src").is_dir()
+    assert (project / "notes/ideas.md").read_text(encoding="utf-8") == "keep me\n"
+    assert not (project / SET_ASIDE).exists()
+
+
 @pytest.mark.parametrize("kind", ["folder", "dangling-link"])
 def test_files_an_interrupted_bake_set_aside_are_never_set_aside_again(tmp_path, kind):
     project = _users_folder(tmp_path)
