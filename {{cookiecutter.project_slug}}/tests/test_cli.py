@@ -45,6 +45,8 @@ def test_the_venv_python_is_found_in_both_layouts(tmp_path):
     (posix / "bin").mkdir(parents=True)
     (posix / "bin" / "python").write_bytes(b"")
     assert paths.venv_python(posix) == posix / "bin" / "python"
+    if os.name != "nt":  # a venv not made yet is named as this system makes it
+        assert paths.venv_python(tmp_path / "later") == tmp_path / "later" / "bin" / "python"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.module_name }} import artifacts
+from {{ cookiecutter.module_name }} import artifacts, paths
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
 from conftest import CONTRACT, MODULE, TINY, command, files_in, git, project_env
@@ -67,6 +67,12 @@ def test_manifest_holds_no_absolute_path_home_or_host_name(workdir):
     assert manifest["config_file"] == "configs/train.toml"
     assert manifest["data"]["file"] == CONTRACT.path
     assert "--config" in manifest["command"] and "configs/train.toml" in manifest["command"]
+
+
+def test_a_path_into_the_project_through_a_link_is_named_from_the_project(tmp_path):
+    link = tmp_path / "shortcut"
+    link.symlink_to(paths.ROOT, target_is_directory=True)
+    assert paths.relative(link / CONTRACT.path, "data file") == CONTRACT.path
 
 
 def test_data_outside_the_project_is_refused_naming_the_fix(workdir, tmp_path):

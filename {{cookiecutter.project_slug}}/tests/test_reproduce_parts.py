@@ -131,6 +131,20 @@ def test_a_commit_missing_here_is_named_by_its_first_twelve_digits():
     )
 
 
+def test_reproduce_without_git_says_to_install_it(trained, tmp_path):
+    no_git = tmp_path / "bin-without-git"
+    no_git.mkdir()
+    done = command(
+        "reproduce",
+        "--model",
+        str(trained.manifest_path),
+        cwd=trained.folder,
+        env={"PATH": str(no_git)},
+    )
+    assert done.returncode == 1
+    assert done.stderr == "reproduce: error: git was not found; install git to re-create a model\n"
+
+
 def test_the_recorded_data_and_its_checksum_are_placed_in_the_tree(trained, tmp_path):
     name = trained.manifest["data"]["file"]
     # A tree without the data folder, and one that has it already.
