@@ -305,12 +305,17 @@ class Worker:
                 encoding="utf-8",
             )
 
+        listed_from = db.with_suffix(".orig.py")
+        if resume and stale(db, cwd / target.path):
+            say(f"mutation: {target.name} changed since its session began: starting it again")
+            resume = False
         if not (resume and listed(db)):
             write_config(60)
             db.unlink(missing_ok=True)
             must(run([BIN / "cosmic-ray", "init", config, db], cwd), f"listing {target.name}")
             must(run([BIN / "cr-filter-operators", db, config], cwd), f"filtering {target.name}")
             skip_annotations(db, cwd / target.path)
+            shutil.copy2(cwd / target.path, listed_from)
         with sqlite3.connect(db) as connection:
             if retest:  # the survivors again, but not those listed as equivalent
                 survivors = connection.execute(
@@ -333,11 +338,18 @@ class Worker:
         # The picker ends a mutant's tests at three times as long as they took
         # unmutated, plus 30 s (one that loops for ever counts as killed);
         # cosmic-ray's own limit is a backstop for every test at once.
-        shutil.copy2(cwd / target.path, db.with_suffix(".orig.py"))
+        shutil.copy2(cwd / target.path, listed_from)  # for sessions from before the check
         total = json.loads(trace_file(target.kind).read_text(encoding="utf-8"))["seconds_total"]
         write_config(3 * total + 60)
         must(run([BIN / "cosmic-ray", "exec", config, db], cwd), f"mutating {target.name}")
         return f"{pending} mutants"
+
+
+def stale(db: Path, module: Path) -> bool:
+    """Whether a session's mutants were listed from other code than ``module``
+    holds now: their rows would mutate the wrong places."""
+    listed_from = db.with_suffix(".orig.py")
+    return listed(db) and listed_from.is_file() and listed_from.read_bytes() != module.read_bytes()
 
 
 def listed(db: Path) -> bool:
@@ -675,8 +687,10 @@ def run_jobs(workers: list[Worker], targets: list[Target], args: argparse.Namesp
 def report(targets: list[Target], seconds: float) -> int:
     equivalent = load_equivalent()
     used: set[int] = set()
-    # Modules without a session yet (a run stopped early) are left out.
-    targets = [t for t in targets if listed(session(t))]
+    # Modules without a session (not run yet, or a run stopped early) have no
+    # row, and meet no target.
+    not_run = [t.name for t in targets if not listed(session(t))]
+    targets = [t for t in targets if t.name not in not_run]
     rows = {t.name: tally(t, equivalent, used) for t in targets}
     groups = {
         "project src/": [t.name for t in targets if t.kind == "project"],
@@ -708,6 +722,9 @@ def report(targets: list[Target], seconds: float) -> int:
         # A run stopped early has mutants not run: it meets no target.
         if row["score"] is None or row["score"] < row["target"] or row["pending"]:
             missed.append(label.strip("*"))
+    if not_run:
+        say(f"mutation: not run: {', '.join(not_run)}")
+        missed += not_run
     for name, row in rows.items():
         for s in row["survivors"]:
             say(f"survived {name}:{s['line']} {s['operator']}: {s['code']}  ->  {s['mutated']}")

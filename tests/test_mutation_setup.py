@@ -9,12 +9,14 @@ before then.
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import mutation
 import mutation_pick
 import pytest
+import yaml
 
 from conftest import TEMPLATE
 
@@ -285,3 +287,43 @@ def test_tests_that_run_over_their_time_are_ended_with_what_they_started(tmp_pat
     mutation.time.sleep(1.5)
     assert not finished.exists()  # the command the tests started went with them
     assert mutation_pick.run_tests([mutation.sys.executable, "-c", "raise SystemExit(3)"], 30) == 3
+
+
+def _session(folder: Path, listed_from: str | None) -> Path:
+    """A session that holds its list of mutants, listed from ``listed_from``."""
+    folder.mkdir()
+    db = folder / "module.sqlite"
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE work_items (job_id TEXT)")
+        connection.execute("INSERT INTO work_items VALUES ('one mutant')")
+    if listed_from is not None:
+        db.with_suffix(".orig.py").write_text(listed_from, encoding="utf-8")
+    return db
+
+
+def test_a_session_listed_from_other_code_is_started_again(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("x = 1\n", encoding="utf-8")
+    assert not mutation.stale(_session(tmp_path / "same", "x = 1\n"), module)
+    assert mutation.stale(_session(tmp_path / "other", "x = 2\n"), module)
+    # A session from before sessions kept their code is taken as it is.
+    assert not mutation.stale(_session(tmp_path / "older", None), module)
+    # One that a stopped run left empty is listed again anyway.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "module.sqlite").touch()
+    (empty / "module.orig.py").write_text("x = 2\n", encoding="utf-8")
+    assert not mutation.stale(empty / "module.sqlite", module)
+
+
+def test_the_weekly_workflow_runs_every_module_once_and_one_table_of_them_all():
+    workflow = yaml.safe_load(
+        (TEMPLATE / ".github" / "workflows" / "mutation.yml").read_text(encoding="utf-8")
+    )
+    shards = workflow["jobs"]["mutation"]["strategy"]["matrix"]["modules"]
+    named = [name for shard in shards for name in shard.split()]
+    assert sorted(named) == sorted(t.name for t in mutation.TARGETS)
+    table = workflow["jobs"]["table"]
+    assert table["needs"] == "mutation" and table["if"] == "always()"
+    runs = [step.get("run", "") for step in table["steps"]]
+    assert any("make mutation" in run and "--report" in run for run in runs)

@@ -7,13 +7,14 @@ import re
 from conftest import BIN, TEMPLATE, run
 
 
-def test_template_workflow_validates_against_the_github_schema():
+def test_template_workflows_validate_against_the_github_schema():
     run(
         [
             BIN / "check-jsonschema",
             "--builtin-schema",
             "vendor.github-workflows",
             TEMPLATE / ".github" / "workflows" / "ci.yml",
+            TEMPLATE / ".github" / "workflows" / "mutation.yml",
         ],
         cwd=TEMPLATE,
     )
