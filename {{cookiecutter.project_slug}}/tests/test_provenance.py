@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.module_name }} import artifacts, paths
+from {{ cookiecutter.module_name }} import artifacts, paths, provenance
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
 from conftest import CONTRACT, MODULE, TINY, command, files_in, git, project_env
@@ -67,6 +67,34 @@ def test_manifest_holds_no_absolute_path_home_or_host_name(workdir):
     assert manifest["config_file"] == "configs/train.toml"
     assert manifest["data"]["file"] == CONTRACT.path
     assert "--config" in manifest["command"] and "configs/train.toml" in manifest["command"]
+
+
+def test_a_project_in_a_folder_of_a_larger_repository_records_where_it_lies(tmp_path):
+    repository = tmp_path / "lab"
+    project = repository / "courses" / "ml"
+    project.mkdir(parents=True)
+    (project / "notes.txt").write_text("one\n", encoding="utf-8")
+    git(repository, "init", "--quiet")
+    git(repository, "add", "--all")
+    git(repository, "commit", "--quiet", "--no-verify", "--message", "Start")
+    state = provenance.git_state(project)
+    assert state.prefix == "courses/ml/"
+    assert (state.commit, state.dirty) == (git(repository, "rev-parse", "HEAD"), False)
+    assert provenance.git_state(repository).prefix == ""
+
+
+def test_two_commits_hold_the_same_code_when_only_outputs_differ(workdir):
+    first = git(workdir, "rev-parse", "HEAD")
+    assert provenance.same_code(workdir, first, first)
+    (workdir / "models").mkdir()
+    (workdir / "models" / "m.json").write_text("{}\n", encoding="utf-8")
+    git(workdir, "add", "--force", "models")
+    git(workdir, "commit", "--quiet", "--no-verify", "--message", "Record a model")
+    recorded = git(workdir, "rev-parse", "HEAD")
+    assert provenance.same_code(workdir, first, recorded)
+    (workdir / "configs" / "train.toml").write_text("# changed\n", encoding="utf-8")
+    git(workdir, "commit", "--quiet", "--all", "--no-verify", "--message", "Change the config")
+    assert not provenance.same_code(workdir, recorded, git(workdir, "rev-parse", "HEAD"))
 
 
 def test_a_path_into_the_project_through_a_link_is_named_from_the_project(tmp_path):
