@@ -83,6 +83,15 @@ def test_a_project_in_a_folder_of_a_larger_repository_records_where_it_lies(tmp_
     assert provenance.git_state(repository).prefix == ""
 
 
+def test_a_repository_with_no_commit_yet_counts_as_uncommitted_changes(tmp_path):
+    (tmp_path / "notes.txt").write_text("one\n", encoding="utf-8")
+    git(tmp_path, "init", "--quiet")
+    state = provenance.git_state(tmp_path)
+    assert (state.commit, state.dirty) == (None, True)
+    assert state.note == "the repository has no commit yet"
+    assert state.changes == ["?? notes.txt"]
+
+
 def test_two_commits_hold_the_same_code_when_only_outputs_differ(workdir):
     first = git(workdir, "rev-parse", "HEAD")
     assert provenance.same_code(workdir, first, first)
