@@ -238,15 +238,10 @@ def _failure_cause(project: Path, done: subprocess.CompletedProcess) -> str:
 
 
 def _signing_on(project: Path, env: dict | None) -> bool:
-    done = subprocess.run(
-        ["git", "config", "--type=bool", "--get", "commit.gpgsign"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() == "true"
+    try:
+        return _git(project, "config", "--type=bool", "--get", "commit.gpgsign", env=env) == "true"
+    except GitError:  # git exits 1 when it is not set
+        return False
 
 
 def _identity_env(project: Path, answers: dict) -> dict:

@@ -315,7 +315,6 @@ class Worker:
             must(run([BIN / "cosmic-ray", "init", config, db], cwd), f"listing {target.name}")
             must(run([BIN / "cr-filter-operators", db, config], cwd), f"filtering {target.name}")
             skip_annotations(db, cwd / target.path)
-            shutil.copy2(cwd / target.path, listed_from)
         with sqlite3.connect(db) as connection:
             if retest:  # the survivors again, but not those listed as equivalent
                 survivors = connection.execute(
@@ -338,7 +337,9 @@ class Worker:
         # The picker ends a mutant's tests at three times as long as they took
         # unmutated, plus 30 s (one that loops for ever counts as killed);
         # cosmic-ray's own limit is a backstop for every test at once.
-        shutil.copy2(cwd / target.path, listed_from)  # for sessions from before the check
+        # What the mutants are listed from: the picker diffs each mutant with
+        # it, and the next --resume checks the module against it.
+        shutil.copy2(cwd / target.path, listed_from)
         total = json.loads(trace_file(target.kind).read_text(encoding="utf-8"))["seconds_total"]
         write_config(3 * total + 60)
         must(run([BIN / "cosmic-ray", "exec", config, db], cwd), f"mutating {target.name}")

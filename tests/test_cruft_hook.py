@@ -18,8 +18,8 @@ from conftest import default_answers, git, render_hook, run
 from hooks.cruft_state import CruftState, _predicted_state, cruft_run
 
 
-def run_post_gen(project: Path, cruft_state: dict):
-    answers = default_answers(module_name="demo")
+def run_post_gen(project: Path, cruft_state: dict, **answer_changes):
+    answers = default_answers(module_name="demo", **answer_changes)
     script = render_hook("post_gen_project", answers, project.parent, cruft_run=cruft_state)
     return run([sys.executable, script], cwd=project)
 
@@ -50,14 +50,7 @@ def test_cruft_create_with_an_unreadable_record_leaves_the_commit_to_the_user(sm
 
 
 def test_cruft_create_without_git_says_what_any_bake_without_git_says(small_project):
-    answers = default_answers(module_name="demo", init_git=False)
-    script = render_hook(
-        "post_gen_project",
-        answers,
-        small_project.parent,
-        cruft_run={"command": "create", "state": None},
-    )
-    done = run([sys.executable, script], cwd=small_project)
+    done = run_post_gen(small_project, {"command": "create", "state": None}, init_git=False)
     assert not (small_project / ".git").exists()
     assert "no git repository was made (init_git is no)" in done.stderr
     assert "could not be predicted" not in done.stderr
