@@ -321,7 +321,7 @@ class Worker:
                     "SELECT s.job_id, s.operator_name, s.start_pos_row FROM mutation_specs s "
                     "JOIN work_results r ON s.job_id = r.job_id WHERE r.test_outcome = 'SURVIVED'"
                 ).fetchall()
-                lines, equivalent = source_lines(target), load_equivalent()
+                lines, equivalent = session_lines(target), load_equivalent()
                 again = [
                     (job,)
                     for job, operator, row in survivors
@@ -482,6 +482,15 @@ def source_lines(target: Target) -> list[str]:
     return template_path(target).read_text(encoding="utf-8").splitlines()
 
 
+def session_lines(target: Target) -> list[str]:
+    """The code a session's mutants were made in, where their rows point:
+    the module may have changed since."""
+    listed_from = session(target).with_suffix(".orig.py")
+    if listed_from.is_file():
+        return listed_from.read_text(encoding="utf-8").splitlines()
+    return source_lines(target)
+
+
 def load_equivalent() -> list[dict]:
     if not EQUIVALENT.exists():
         return []
@@ -514,7 +523,7 @@ def tally(target: Target, equivalent: list[dict], used: set[int]) -> dict:
         "FROM mutation_specs s LEFT JOIN work_results r ON s.job_id = r.job_id"
     ).fetchall()
     connection.close()
-    lines = source_lines(target)
+    lines = session_lines(target)
     counts = dict(mutants=0, killed=0, survived=0, equivalent=0, pending=0)
     survivors = []
     for operator, row, worker, outcome, diff in rows:

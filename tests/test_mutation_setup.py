@@ -319,6 +319,16 @@ def test_a_session_listed_from_other_code_is_started_again(tmp_path):
     assert not mutation.stale(empty / "module.sqlite", module)
 
 
+def test_survivors_are_read_at_their_rows_in_the_code_they_were_made_in(tmp_path, monkeypatch):
+    target = mutation.TARGETS[0]
+    monkeypatch.setattr(mutation, "BUILD", tmp_path)
+    assert mutation.session_lines(target) == mutation.source_lines(target)
+    mutation.session(target).parent.mkdir(parents=True)
+    older = "# a line the module has since lost\n" + mutation.template_path(target).read_text()
+    mutation.session(target).with_suffix(".orig.py").write_text(older, encoding="utf-8")
+    assert mutation.session_lines(target) == older.splitlines()
+
+
 def test_the_weekly_workflow_runs_every_module_once_and_one_table_of_them_all():
     workflow = yaml.safe_load(
         (TEMPLATE / ".github" / "workflows" / "mutation.yml").read_text(encoding="utf-8")
