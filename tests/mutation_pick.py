@@ -7,7 +7,7 @@ cosmic-ray runs this as its test command, with the mutant already on disk:
 It compares MUTATED with the ORIGINAL copy to find the changed statement,
 looks up in TRACE (a traced run of every test, unmutated, by
 tests/mutation.py) which tests ran a line of it in MODULE, and runs pytest
-on those alone: the quick ones first, then the slow ones, each in their
+on those alone, file by file from the cheapest, each file's tests in their
 usual order.  A test that never runs a statement cannot fail on a change to
 it, so the verdict is the one every test would give, in a fraction of the
 time.  When no test reaches the statement the mutant survives without a run.
@@ -62,7 +62,7 @@ def statement_rows(source: str, row: int) -> set[int]:
 
 def pick(trace: dict, module: str, rows: set[int], always: tuple[str, ...] = ()) -> list[str]:
     """The tests that ran any of ``rows`` of ``module``, or are in a file of
-    ``always``: the quick ones, then the slow ones, each in the order they ran."""
+    ``always``, in the order ``order`` gives."""
     ran = trace["lines"].get(module, {})
     reached = {name for name, lines in ran.items() if rows & set(lines)}
     if "" in reached:  # run outside any test (at import): it counts for them all
@@ -77,8 +77,15 @@ def pick(trace: dict, module: str, rows: set[int], always: tuple[str, ...] = ())
 
 
 def order(trace: dict, tests: list[str]) -> list[str]:
-    slow = set(trace["slow"])
-    return [t for t in tests if t not in slow] + [t for t in tests if t in slow]
+    """File by file, the file whose chosen tests took least time first, each
+    file's tests in the order they ran: a mutant most tests catch dies in
+    the cheapest file, and a file's shared fixtures are set up once."""
+    seconds = trace["seconds"]
+    files: dict[str, list[str]] = {}
+    for test in tests:
+        files.setdefault(test.split("::")[0], []).append(test)
+    cost = {name: sum(seconds.get(t, 0) for t in chosen) for name, chosen in files.items()}
+    return [t for name in sorted(files, key=cost.__getitem__) for t in files[name]]
 
 
 def run_tests(command: list[str], seconds: float) -> int:

@@ -262,19 +262,24 @@ def test_a_mutant_is_found_by_the_rows_it_changed_and_widened_to_its_statement()
     assert mutation_pick.statement_rows("\n".join(original), 5) == {5}
 
 
-def test_a_line_run_outside_any_test_picks_every_test_and_slow_ones_run_last():
+def test_a_line_run_outside_any_test_picks_every_test_and_the_cheapest_file_runs_first():
     trace = dict(
-        tests={"t::a": [], "t::b": ["x"], "u::c": []},
+        tests={"t::a": [], "t::b": ["x"], "u::c": [], "v::d": []},
+        seconds={"t::a": 3.0, "t::b": 0.5, "u::c": 1.0, "v::d": 9.0},
         slow=["t::a"],
-        lines={"m": {"": [1], "t::a": [2], "fixture:x": [3]}},
+        lines={"m": {"": [1], "t::a": [2], "fixture:x": [3], "v::d": [5], "u::c": [5]}},
     )
-    assert mutation_pick.pick(trace, "m", {1}) == ["t::b", "u::c", "t::a"]
+    # t costs 3.5 s in all, u 1 s, v 9 s: a file's tests stay together, in their order.
+    assert mutation_pick.pick(trace, "m", {1}) == ["u::c", "t::a", "t::b", "v::d"]
     assert mutation_pick.pick(trace, "m", {2}) == ["t::a"]
     assert mutation_pick.pick(trace, "m", {3}) == ["t::b"]
+    assert mutation_pick.pick(trace, "m", {5}) == ["u::c", "v::d"]
     assert mutation_pick.pick(trace, "m", {4}) == []
     assert mutation_pick.pick(trace, "other", {1}) == []
+    # Only the chosen tests count: t::b alone is cheaper than u.
+    assert mutation_pick.pick(trace, "m", {3, 5}) == ["t::b", "u::c", "v::d"]
     # A file whose processes run in venvs of their own, which the trace cannot follow.
-    assert mutation_pick.pick(trace, "m", {4}, ("t",)) == ["t::b", "t::a"]
+    assert mutation_pick.pick(trace, "m", {4}, ("t",)) == ["t::a", "t::b"]
 
 
 def test_tests_that_run_over_their_time_are_ended_with_what_they_started(tmp_path):
