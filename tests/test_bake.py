@@ -120,6 +120,7 @@ def expected_files(combo: dict) -> set[str]:
         "tests/conftest.py",
         "tests/test_cli.py",
         "tests/test_config.py",
+        "tests/test_data.py",
         "tests/test_envcheck.py",
         "tests/test_own_data.py",
         "tests/test_package.py",

@@ -46,7 +46,8 @@ class Setting:
             value = self.kind(value)
         except OverflowError:  # a whole number too large for a float
             raise ValueError(f"out of range: use {self.describe()}") from None
-        if math.isnan(value) or not self.minimum <= value <= self.maximum:
+        # math.isnan would raise OverflowError on a whole number too large for a float.
+        if (self.kind is float and math.isnan(value)) or not self.minimum <= value <= self.maximum:
             raise ValueError(f"out of range: use {self.describe()}")
         return value
 

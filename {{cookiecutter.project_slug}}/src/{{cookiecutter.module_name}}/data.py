@@ -271,7 +271,8 @@ def _precise(text, header, wanted, contract, has_label, source) -> Table:
     """The csv module, cell by cell: slow, and names the first problem exactly."""
     import numpy as np
 
-    reader = csv.reader(io.StringIO(text))
+    # Blank lines at the end are no rows, as on the fast path.
+    reader = csv.reader(io.StringIO(text.rstrip("\r\n")))
     next(reader)
     positions = [header.index(name) for name in wanted]
     label_at = header.index(contract.label) if has_label else None
