@@ -119,6 +119,7 @@ def expected_files(combo: dict) -> set[str]:
         f"src/{module}/backends/__init__.py",
         "tests/conftest.py",
         "tests/test_cli.py",
+        "tests/test_add_data.py",
         "tests/test_config.py",
         "tests/test_data.py",
         "tests/test_envcheck.py",
@@ -132,6 +133,7 @@ def expected_files(combo: dict) -> set[str]:
         "tests/test_reproduce.py",
         "tests/test_reproduce_parts.py",
         "tests/test_seed.py",
+        "tests/test_tools.py",
         "tests/test_train.py",
     }
     backend = {

@@ -81,8 +81,13 @@ def guess_task(labels) -> str:
     return "classification"
 
 
-def write_table(path: Path, values: dict[str, object]) -> None:
-    """Set each key of the [data] table, keeping the file's comments and layout."""
+# A value as TOML writes it on the right of ``key =``: a quoted string (which
+# may hold "#"), an array over any number of lines, or a bare word or number.
+VALUE = r"""(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\[[^\]]*\]|[^#\n]*?)"""
+
+
+def table_text(path: Path, values: dict[str, object]) -> bytes:
+    """The config with each key of its [data] table set, its comments and layout kept."""
     text = path.read_text(encoding="utf-8")
     start = re.search(r"^\[data\][ \t]*(#.*)?$", text, re.M)
     if start is None:
@@ -95,14 +100,25 @@ def write_table(path: Path, values: dict[str, object]) -> None:
         table, tail = table[: end.start()], table[end.start() :]
     for key, value in values.items():
         rendered = json.dumps(value, ensure_ascii=False)
-        line = re.compile(rf"^({re.escape(key)}[ \t]*=[ \t]*)([^#\n]*?)([ \t]*#.*)?$", re.M)
+        line = re.compile(rf"^({re.escape(key)}[ \t]*=[ \t]*)({VALUE})([ \t]*#.*)?$", re.M)
         if line.search(table):
             table = line.sub(
                 lambda m, new=rendered: f"{m.group(1)}{new}{m.group(3) or ''}", table, count=1
             )
         else:
             table = table.rstrip("\n") + f"\n{key} = {rendered}\n"
-    artifacts.write_files_atomically({path: (head + table + tail).encode("utf-8")})
+    written = head + table + tail
+    try:
+        wrote = tomllib.loads(written).get("data", {})
+    except tomllib.TOMLDecodeError:
+        wrote = None
+    if not isinstance(wrote, dict) or any(wrote.get(k) != v for k, v in values.items()):
+        raise ProjectError(
+            f"{'/'.join(CONFIG)}: its [data] table is laid out in a way "
+            "add-data cannot edit safely; nothing was written. Set these keys in it by hand: "
+            + ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in values.items())
+        )
+    return written.encode("utf-8")
 
 
 def keep_out_of_git(relative: str) -> bool:
@@ -126,7 +142,7 @@ def add(argv: Sequence[str]) -> int:
     relative = paths.relative(path, "data file")
     raw = args.file.read_bytes()
     if args.label is None:
-        return record_checksum_only(path, relative, raw)
+        return record_checksum_only(args.file, path, relative, raw)
     features = [name.strip() for name in args.features.split(",") if name.strip()]
     draft = data.Contract(
         relative, args.label, tuple(features), args.id, "classification", 0.25, "refuse"
@@ -140,11 +156,7 @@ def add(argv: Sequence[str]) -> int:
             f'{error}; a column that names rows is an id: ARGS="--id COLUMN"; to leave '
             'columns out, list the features: ARGS="--features a,b,c"'
         ) from None
-    place(args.file, path)
     task = args.task or guess_task(table.labels)
-    checksum = data.checksum_file(path)
-    digest = artifacts.sha256_bytes(raw)
-    artifacts.write_files_atomically({checksum: f"{digest}  {path.name}\n".encode()})
     values = {
         "path": relative,
         "label": args.label,
@@ -154,8 +166,7 @@ def add(argv: Sequence[str]) -> int:
         "missing": args.missing,
     }
     config_path = paths.ROOT.joinpath(*CONFIG)
-    write_table(config_path, values)
-    # The table must read back as a valid contract.
+    # A valid contract, or nothing is written.
     config.check(
         {f"data.{k}": v for k, v in values.items()},
         {
@@ -164,6 +175,13 @@ def add(argv: Sequence[str]) -> int:
             if k.startswith("data.") and k != "data.test_fraction"
         },
         str(config_path),
+    )
+    new_config = table_text(config_path, values)
+    place(args.file, path)
+    checksum = data.checksum_file(path)
+    digest = artifacts.sha256_bytes(raw)
+    artifacts.write_files_atomically(
+        {checksum: f"{digest}  {path.name}\n".encode(), config_path: new_config}
     )
     empty = int(data.first_missing(table) is not None)
     print(
@@ -192,14 +210,24 @@ def add(argv: Sequence[str]) -> int:
     return 0
 
 
-def record_checksum_only(path: Path, relative: str, raw: bytes) -> int:
-    """A registered file changed on purpose: record its new checksum, keep the contract."""
+def record_checksum_only(source: Path, path: Path, relative: str, raw: bytes) -> int:
+    """A registered file changed on purpose: record its new checksum, keep the contract.
+
+    A copy from elsewhere goes into data/ only where data/ has no other
+    version of it: the one there may be the only copy."""
     cfg = tomllib.loads(paths.ROOT.joinpath(*CONFIG).read_text(encoding="utf-8"))
     if cfg.get("data", {}).get("path") != relative:
         raise ProjectError(
             f"{relative} is not the registered data file; register it with its label: "
             f"make add-data FILE={relative} LABEL=column"
         )
+    other = path != source and path.is_file()
+    if other and artifacts.sha256_file(path) != artifacts.sha256_bytes(raw):
+        raise ProjectError(
+            f"{relative} holds other data than {source}; to record a new version, "
+            f"copy it over {relative} yourself, then: make add-data FILE={relative}"
+        )
+    place(source, path)
     digest = artifacts.sha256_bytes(raw)
     checksum = data.checksum_file(path)
     artifacts.write_files_atomically({checksum: f"{digest}  {path.name}\n".encode()})

@@ -165,7 +165,7 @@ def marker_holds(marker: str, env: Mapping[str, str]) -> bool:
         return env[token]
 
     def atom() -> bool:
-        if tokens[position] == "(":
+        if position < len(tokens) and tokens[position] == "(":
             take()
             result = either()
             if take() != ")":
@@ -220,6 +220,8 @@ def parse_lock(text: str, source: str, env: Mapping[str, str] | None = None) -> 
             if pending.strip():
                 entries.append((start, pending.strip()))
             pending = ""
+    if pending.strip():  # a last line that ends in a backslash still holds its pin
+        entries.append((start, pending.strip()))
     pins: dict[str, str] = {}
     for number, entry in entries:
         requirement = entry.split(" --hash", 1)[0].strip()
