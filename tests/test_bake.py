@@ -123,6 +123,7 @@ def expected_files(combo: dict) -> set[str]:
         "tests/test_config.py",
         "tests/test_data.py",
         "tests/test_envcheck.py",
+        "tests/test_experiments.py",
         "tests/test_own_data.py",
         "tests/test_package.py",
         "tests/test_policy.py",
