@@ -198,6 +198,7 @@ def test_a_missing_key_is_named_with_what_it_is_for():
 def test_a_long_value_is_cut_in_the_message_and_a_huge_number_is_described():
     assert refused(seed="x" * 100).startswith(f"here: seed = '{'x' * 76}...: use a whole number")
     assert refused(seed="x" * 78).startswith(f"here: seed = '{'x' * 78}': use")
+    assert refused(seed="x" * 79).startswith(f"here: seed = '{'x' * 76}...: use")
     assert refused(seed=10**5000).startswith(
         "here: seed = a number with thousands of digits: out of range"
     )
@@ -223,3 +224,9 @@ def test_an_override_without_a_key_is_refused_with_an_example(tmp_path):
         assert str(caught.value) == (
             f"--set {override!r}: use KEY=VALUE, for example --set epochs=5; valid keys: {VALID}"
         )
+
+
+def test_a_file_name_shows_floats_in_short_form_and_whole_numbers_in_full():
+    lr, seed = SETTINGS["lr"], SETTINGS["seed"]
+    assert lr.name_part(0.1 + 0.2) == "lr0.3"
+    assert seed.name_part(2**32 - 1) == "seed4294967295"

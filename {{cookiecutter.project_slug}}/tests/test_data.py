@@ -182,6 +182,7 @@ def test_the_label_or_id_named_as_a_feature_is_refused(field):
 def test_a_file_with_no_feature_column_or_no_row_is_refused():
     assert refusal("label\nx\n") == "x.csv: no feature column; name some in data.features"
     assert refusal("a,label\n") == "x.csv: no data rows after the header line"
+    assert refusal("a,label") == "x.csv: no data rows after the header line"
     assert refusal("a,label\n\n\n") == "x.csv: no data rows after the header line"
     assert refusal("a,label\r\n\r\n") == "x.csv: no data rows after the header line"
 
@@ -205,6 +206,7 @@ def test_blank_lines_at_the_end_are_no_rows_on_either_reader():
         "a,b,c,label\n,,,x\n1,,3,y\n",  # empty cells, several in a row
         "a,b,label\n1,2,\n3,,y\n",  # empty last and middle cells
         "a,b,label\n,2,x\n3,4,",  # an empty first cell; an empty last cell at the end
+        "a,b,label\n1,,banana\n3,4,info\n",  # "nan" and "inf" inside words, beside an empty cell
     ],
 )
 def test_the_fast_reader_takes_plain_files_and_reads_what_the_precise_one_reads(text):
