@@ -129,6 +129,7 @@ def expected_files(combo: dict) -> set[str]:
         "tests/test_policy.py",
         "tests/test_portable.py",
         "tests/test_predict.py",
+        "tests/test_preprocess.py",
         "tests/test_provenance.py",
         "tests/test_report.py",
         "tests/test_reproduce.py",

@@ -118,8 +118,9 @@ def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
     assert manifest_file.name.startswith(f"mlp-flowers-{policy}-h8-")
     assert manifest["data"]["classes"] == sorted(SPECIES)
     assert manifest["data"]["rows_left_out"] == (1 if policy == "drop" else 0)
-    note = "note: 1 row(s) with an empty cell left out (data.missing = drop)"
+    note = "note: 1 row(s) with an empty cell or label left out (data.missing = drop)"
     assert (note in done.stdout) == (policy == "drop")
+    assert ("left out" in done.stdout) == (policy == "drop")
     stats = manifest["data"]["features"]["width"]
     assert set(stats) == {"min", "max", "mean", "missing"}
     assert stats["missing"] == (0.0 if policy == "drop" else pytest.approx(1 / 45, abs=0.01))
@@ -139,6 +140,19 @@ def test_string_labels_train_and_predict_class_names_by_id(workdir, policy):
         assert "1 row(s) with an empty cell get no prediction" in done.stderr
         written = (workdir / "new-predictions.csv").read_text(encoding="utf-8").splitlines()
         assert [line.split(",")[0] for line in written[1:]] == ["new-2"]
+
+
+@pytest.mark.slow
+def test_impute_leaves_out_a_row_without_its_label_and_says_so(workdir):
+    rows = flowers(empty_at=None).splitlines(keepends=True)
+    rows[5] = rows[5].rsplit(",", 1)[0] + ",\n"
+    options = ("--label", "species", "--id", "name", "--missing", "impute")
+    register(workdir, "flowers.csv", "".join(rows), *options)
+    done = command("train", *TINY, cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    note = "note: 1 row(s) with an empty label left out (data.missing = impute)"
+    assert note in done.stdout.splitlines()
+    assert only_manifest(workdir)["data"]["rows_left_out"] == 1
 
 
 @pytest.mark.slow

@@ -123,7 +123,12 @@ class Preprocessing:
     @classmethod
     def from_record(cls, record: Mapping[str, Any], source: str) -> Preprocessing:
         try:
-            made = cls(**{key: record[key] for key in cls.__dataclass_fields__})
+            fields = {key: record[key] for key in cls.__dataclass_fields__}
+            if fields["classes"] is None:  # a value: predict scales it back with these two
+                fields["target"] = {
+                    key: float(fields["target"][key]) for key in ("center", "scale")
+                }
+            made = cls(**fields)
             if not len(made.features) == len(made.fill) == len(made.center) == len(made.scale):
                 raise ValueError
         except (KeyError, TypeError, ValueError):

@@ -135,7 +135,12 @@ def train(argv: Sequence[str]) -> int:
     table = data.read_table(raw, contract.path, contract, need_label=True)
     prepared = preprocess.examples(table, contract)
     if prepared.dropped:
-        print(f"note: {prepared.dropped} row(s) with an empty cell left out (data.missing = drop)")
+        # impute fills empty cells, but a row without its label has nothing to learn.
+        what = "an empty label" if contract.missing == "impute" else "an empty cell or label"
+        print(
+            f"note: {prepared.dropped} row(s) with {what} left out "
+            f"(data.missing = {contract.missing})"
+        )
     rows = prepared.table
     train_rows, test_rows = data.split(prepared.targets, cfg["seed"], contract.test_fraction)
     prep = preprocess.Preprocessing.fit(
