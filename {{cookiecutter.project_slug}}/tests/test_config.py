@@ -187,12 +187,19 @@ def test_the_edges_of_each_range_are_allowed(tmp_path, key, value):
 
 def test_a_missing_key_is_named_with_what_it_is_for():
     values = config.load(ROOT / "configs" / "train.toml", [], SETTINGS)[0]
-    del values["seed"]
+    del values["seed"], values["data.missing"]
     with pytest.raises(ProjectError) as caught:
         config.check(values, SETTINGS, "here")
     assert str(caught.value) == (
         f"here: missing key 'seed' (the seed of every random generator); valid keys: {VALID}"
     )
+
+
+def test_of_several_unknown_keys_the_first_in_order_is_named():
+    values = {**config.load(ROOT / "configs" / "train.toml", [], SETTINGS)[0], "zeta": 1, "beta": 2}
+    with pytest.raises(ProjectError) as caught:
+        config.check(values, SETTINGS, "here")
+    assert str(caught.value) == f"here: unknown key 'beta'; valid keys: {VALID}"
 
 
 def test_a_long_value_is_cut_in_the_message_and_a_huge_number_is_described():

@@ -241,12 +241,30 @@ def test_nan_beside_an_empty_cell_is_refused_and_an_empty_cell_is_read_as_missin
     assert table.x[0].tolist() == [1, 2] and math.isnan(table.x[1, 1])
     assert data.first_missing(table) == "x.csv, line 3, column 'b'"
     assert data.first_missing(read("a,b,label\n1,2,x\n")) is None
+    # The first of several, by line, then by column.
+    several = read("a,b,label\n1,2,x\n5,,y\n,6,z\n")
+    assert data.first_missing(several) == "x.csv, line 3, column 'b'"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "cell"),
+    [
+        ("a,b,label\n,NaN,x\n", "line 2, column 'b'", "NaN"),  # any case
+        ("a,b,label\n1,,x\nnan,2,y\n", "line 3, column 'a'", "nan"),  # first on its line
+        ("a,b,label\n1,,x\n2, inf ,y\n", "line 3, column 'b'", " inf "),
+    ],
+)
+def test_nan_or_inf_in_any_case_anywhere_beside_an_empty_cell_is_refused(text, where, cell):
+    assert refusal(text) == (
+        f"x.csv, {where}: {cell!r} is not a number (write plain decimals such as 3, -0.5 or 1e-3)"
+    )
 
 
 def test_the_precise_reader_names_the_line_of_an_empty_line_or_a_short_row():
     # The quoted line break sends these down the precise path; lines count as in an editor.
     quoted = 'a,label\n1,"x\ny"\n'
     assert refusal(quoted + "\n2,z\n") == "x.csv, line 4: an empty line"
+    assert refusal('a,label\n\n1,"x\ny"\n') == "x.csv, line 2: an empty line"
     assert refusal(quoted + "2\n") == "x.csv, line 4: 1 columns, but the header has 2"
     assert refusal(quoted + "2,z,3\n") == "x.csv, line 4: 3 columns, but the header has 2"
 
