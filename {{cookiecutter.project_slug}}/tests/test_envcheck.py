@@ -171,6 +171,12 @@ def test_marker_holds_as_pep_508_says(marker, holds):
     assert envcheck.marker_holds(marker, MARKER_ENV) is holds
 
 
+def test_a_shorter_version_in_a_marker_is_padded_with_zeros():
+    env = {**MARKER_ENV, "python_full_version": "3.11.0"}
+    assert envcheck.marker_holds("python_full_version == '3.11'", env)
+    assert not envcheck.marker_holds("python_full_version > '3.11'", env)
+
+
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
