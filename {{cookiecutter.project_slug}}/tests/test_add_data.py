@@ -400,12 +400,16 @@ def test_a_data_table_add_data_cannot_edit_safely_is_left_as_it_was(workdir):
     )
     config.write_text(before, encoding="utf-8")
     commit_all(workdir)
-    (workdir / "data" / "small.csv").write_text(SMALL, encoding="utf-8")
-    done = command("add_data", "data/small.csv", "--label", "label", cwd=workdir)
+    # A label named in other letters than ASCII is shown as the user wrote it.
+    small = SMALL.replace("label", "étiquette")
+    (workdir / "data" / "small.csv").write_text(small, encoding="utf-8")
+    done = command("add_data", "data/small.csv", "--label", "étiquette", cwd=workdir)
     assert done.returncode == 1
-    assert done.stderr.startswith(
+    assert done.stderr == (
         "add-data: error: configs/train.toml: its [data] table is laid out in a way add-data "
-        'cannot edit safely; nothing was written. Set these keys in it by hand: path = "data/'
+        "cannot edit safely; nothing was written. Set these keys in it by hand: "
+        'path = "data/small.csv", label = "étiquette", features = [], id = "", '
+        'task = "classification", missing = "refuse"\n'
     )
     assert config.read_text(encoding="utf-8") == before
     assert changed(workdir) == ["data/small.csv"]
