@@ -11,8 +11,11 @@ import pytest
 
 from {{ cookiecutter.module_name }} import add_data
 
-from conftest import MODULE, command, git
+from conftest import CONTRACT, MODULE, command, git
 
+# The file configs/train.toml names: the digits, or the user's own once registered.
+REGISTERED = CONTRACT.path
+NAME = Path(REGISTERED).name
 NOTE = "# Data over 1 MB stays out of git; its .sha256 is committed (data/README.md)."
 SMALL = "a,b,label\n1,2.5,x\n3,4,y\n5,6,x\n"
 # The [data] table as the project ships it, with the comments add-data must keep.
@@ -420,21 +423,20 @@ def test_a_data_table_add_data_cannot_edit_safely_is_left_as_it_was(workdir):
 
 def test_a_changed_registered_file_gets_its_new_checksum_and_keeps_the_table(workdir):
     config = (workdir / "configs" / "train.toml").read_bytes()
-    path = workdir / "data" / "digits.csv"
+    path = workdir / REGISTERED
     raw = path.read_bytes() + path.read_bytes().splitlines(keepends=True)[1]
     path.write_bytes(raw)
-    done = command("add_data", "data/digits.csv", cwd=workdir)
+    done = command("add_data", REGISTERED, cwd=workdir)
     assert done.returncode == 0, done.stderr
     digest = sha256(raw)
     assert done.stdout.splitlines() == [
-        f"recorded the new checksum of data/digits.csv (sha256 {digest[:12]}...) "
-        "in digits.csv.sha256",
-        "commit it: git add data/digits.csv.sha256",
+        f"recorded the new checksum of {REGISTERED} (sha256 {digest[:12]}...) in {NAME}.sha256",
+        f"commit it: git add {REGISTERED}.sha256",
     ]
-    sums = (workdir / "data" / "digits.csv.sha256").read_text(encoding="utf-8")
-    assert sums == f"{digest}  digits.csv\n"
+    sums = (workdir / f"{REGISTERED}.sha256").read_text(encoding="utf-8")
+    assert sums == f"{digest}  {NAME}\n"
     assert (workdir / "configs" / "train.toml").read_bytes() == config
-    assert changed(workdir) == ["data/digits.csv", "data/digits.csv.sha256"]
+    assert changed(workdir) == [REGISTERED, f"{REGISTERED}.sha256"]
 
 
 def test_a_file_not_registered_needs_its_label_and_nothing_is_written(workdir):
@@ -450,26 +452,26 @@ def test_a_file_not_registered_needs_its_label_and_nothing_is_written(workdir):
 
 
 def test_a_new_version_from_elsewhere_never_replaces_the_registered_file(workdir, tmp_path):
-    outside = tmp_path / "digits.csv"
-    rows = (workdir / "data" / "digits.csv").read_bytes().splitlines(keepends=True)
-    outside.write_bytes(b"".join(rows[:50]))
+    outside = tmp_path / NAME
+    rows = (workdir / REGISTERED).read_bytes().splitlines(keepends=True)
+    outside.write_bytes(b"".join(rows[:-1]))
     done = command("add_data", str(outside), cwd=workdir)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"add-data: error: data/digits.csv holds other data than {outside}; to record a new "
-        "version, copy it over data/digits.csv yourself, then: make add-data FILE=data/digits.csv"
+        f"add-data: error: {REGISTERED} holds other data than {outside}; to record a new "
+        f"version, copy it over {REGISTERED} yourself, then: make add-data FILE={REGISTERED}"
     ]
     assert changed(workdir) == []
 
 
 def test_the_registered_file_from_elsewhere_is_copied_in_where_data_has_none(workdir, tmp_path):
-    outside = tmp_path / "digits.csv"
-    registered = workdir / "data" / "digits.csv"
+    outside = tmp_path / NAME
+    registered = workdir / REGISTERED
     outside.write_bytes(registered.read_bytes())
     registered.unlink()
     done = command("add_data", str(outside), cwd=workdir)
     assert done.returncode == 0, done.stderr
     assert registered.read_bytes() == outside.read_bytes()
-    recorded = (workdir / "data" / "digits.csv.sha256").read_text(encoding="utf-8").split()[0]
+    recorded = (workdir / f"{REGISTERED}.sha256").read_text(encoding="utf-8").split()[0]
     assert recorded == sha256(registered.read_bytes())
     assert changed(workdir) == []

@@ -15,7 +15,7 @@ import pytest
 from {{ cookiecutter.module_name }} import cli, paths, reproduce, seed
 from {{ cookiecutter.module_name }}.errors import ProjectError
 
-from conftest import MODULE, OTHER_SHELL, ROOT, command, files_in
+from conftest import CONTRACT, MODULE, OTHER_SHELL, ROOT, command, files_in
 
 
 def test_help_of_every_command_works_without_docstrings():
@@ -289,10 +289,11 @@ def test_a_command_from_another_shell_runs_again_with_the_fixed_settings_and_its
 def test_a_command_started_with_the_settings_runs_in_that_one_process_and_exits_0(
     workdir, tmp_path
 ):
-    args = ("-m", MODULE, "add-data", "data/digits.csv")
+    args = ("-m", MODULE, "add-data", CONTRACT.path)
     done, records = run_recorded(workdir, tmp_path, *args, env=cli.SETTINGS)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0].startswith("recorded the new checksum of data/digits.csv")
+    first = done.stdout.splitlines()[0]
+    assert first.startswith(f"recorded the new checksum of {CONTRACT.path} ")
     assert records == [
         {"argv0": f"python -m {MODULE} add-data", "optimize": 0, "environ": cli.SETTINGS}
     ]

@@ -406,9 +406,19 @@ def test_train_refuses_an_empty_label_naming_its_line_and_writes_no_model(workdi
     (workdir / "data" / "gaps.csv").write_text(text, encoding="utf-8")
     checksum = workdir / "data" / "gaps.csv.sha256"
     checksum.write_text(data.sha256_bytes(text.encode()), encoding="utf-8")
-    done = command(
-        "train", *TINY, "--allow-dirty", "--set", 'data.path="data/gaps.csv"', cwd=workdir
-    )
+    # The whole contract is set here: the project's own may name other columns.
+    contract = {
+        "path": '"data/gaps.csv"',
+        "label": '"label"',
+        "features": "[]",
+        "id": '""',
+        "task": '"classification"',
+        "missing": '"refuse"',
+    }
+    overrides = [
+        part for key, value in contract.items() for part in ("--set", f"data.{key}={value}")
+    ]
+    done = command("train", *TINY, "--allow-dirty", *overrides, cwd=workdir)
     assert done.returncode == 1
     assert (
         "data/gaps.csv, line 4, column 'label': the label is empty; "
