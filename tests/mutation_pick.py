@@ -14,14 +14,18 @@ time.  When no test reaches the statement the mutant survives without a run.
 The tests of each ALWAYS file run for every mutant: their processes run in
 venvs of their own, which the trace cannot follow.
 
-The tests get three times as long as they took unmutated, plus 30 seconds;
-past that the mutant counts as killed (it made them loop or hang).
+Each test gets three times as long as it took unmutated, plus a minute, and
+the tests together three times as long plus 30 seconds; past either the
+mutant counts as killed (it made them loop or hang).  What the tests started
+ends with them, so a mutant that makes a command restart itself for ever
+leaves nothing running.
 ``python tests/mutation.py --every-test`` runs every test instead.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import json
 import os
@@ -29,6 +33,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+LIMITS = "REPRO_MUTATION_LIMITS"
 
 
 def changed_rows(original: list[str], mutated: list[str]) -> set[int]:
@@ -88,16 +94,24 @@ def order(trace: dict, tests: list[str]) -> list[str]:
     return [t for name in sorted(files, key=cost.__getitem__) for t in files[name]]
 
 
-def run_tests(command: list[str], seconds: float) -> int:
-    """Run the tests; past ``seconds`` end them, with every process they started."""
-    process = subprocess.Popen(command, start_new_session=True)
+def run_tests(command: list[str], seconds: float, env: dict[str, str] | None = None) -> int:
+    """Run the tests; past ``seconds`` end them.  Either way, end every
+    process they started that is still running."""
+    process = subprocess.Popen(command, start_new_session=True, env=env)
     try:
         return process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
         print(f"mutation: the tests ran over {seconds:.0f} s: the mutant counts as killed")
         return 1
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # nothing of the group is left
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def limits(trace: dict, tests: list[str]) -> dict[str, float]:
+    """How long each test may take under a mutant before it counts as hung."""
+    return {test: 3 * trace["seconds"].get(test, 0) + 60 for test in tests}
 
 
 def main(argv: list[str]) -> int:
@@ -116,7 +130,9 @@ def main(argv: list[str]) -> int:
         return 0
     print(f"mutation: {len(tests)} of {len(trace['tests'])} tests run rows {sorted(rows)}")
     seconds = 3 * sum(trace["seconds"].get(t, 0) for t in tests) + 30
-    return run_tests([*command, *tests], seconds)
+    # The plugin beside this file ends a test that runs over its own limit.
+    env = {**os.environ, LIMITS: json.dumps(limits(trace, tests))}
+    return run_tests([*command, "-p", "mutation_plugin", *tests], seconds, env)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""pytest plugin for the traced run of a mutation run: name the running test.
+"""pytest plugin for a mutation run: name the running test, or time it.
 
 While a test runs, ``REPRO_MUTATION_TEST`` holds its node id; while a fixture
 is set up, ``fixture:<name>``.  mutation_trace.py records each line of the
@@ -8,10 +8,16 @@ session fixture that trains a model runs once, but each test that reads the
 model depends on what it ran.  Lines run while no test runs (collection,
 imports) count for every test.  Each test's fixtures, seconds and slow mark
 go to ``tests.jsonl``.
+
+While a mutant's tests run, ``REPRO_MUTATION_LIMITS`` maps each test to the
+seconds it may take (tests/mutation_pick.py).  A test past its limit ends
+pytest at once with a traceback of where it hung, and the mutant counts as
+killed: a mutant that loops costs one test's limit, not the whole run's.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import time
@@ -20,10 +26,23 @@ from pathlib import Path
 import pytest
 
 TEST = "REPRO_MUTATION_TEST"
+LIMITS = json.loads(os.environ.get("REPRO_MUTATION_LIMITS") or "{}")
+# pytest captures descriptor 2 while a test runs, and what a process that
+# ends itself leaves there is lost: the traceback goes to a copy of it.
+STDERR = os.fdopen(os.dup(2), "w") if LIMITS else None
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    if "REPRO_MUTATION_TRACE" not in os.environ:  # a mutant's run
+        limit = LIMITS.get(item.nodeid)
+        if limit is not None:
+            faulthandler.dump_traceback_later(limit, exit=True, file=STDERR)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+        return
     os.environ[TEST] = item.nodeid
     start = time.monotonic()
     try:

@@ -297,6 +297,39 @@ def test_tests_that_run_over_their_time_are_ended_with_what_they_started(tmp_pat
     assert mutation_pick.run_tests([mutation.sys.executable, "-c", "raise SystemExit(3)"], 30) == 3
 
 
+def test_what_the_tests_started_ends_with_them_even_when_they_pass(tmp_path):
+    # A mutant that makes a command restart itself leaves its chain behind
+    # when pytest exits; the next mutant would share the cores with it.
+    finished = tmp_path / "finished"
+    child = f"import time, pathlib; time.sleep(1); pathlib.Path({str(finished)!r}).touch()"
+    parent = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {child!r}])"
+    assert mutation_pick.run_tests([mutation.sys.executable, "-c", parent], 30) == 0
+    mutation.time.sleep(1.5)
+    assert not finished.exists()
+
+
+def test_a_test_past_its_own_limit_ends_the_run_as_killed(tmp_path):
+    (tmp_path / "test_hang.py").write_text(
+        "import time\n"
+        "def test_quick():\n    pass\n"
+        "def test_hangs():\n    time.sleep(60)\n"
+        "def test_after():\n    pass\n",
+        encoding="utf-8",
+    )
+    limits = {"test_hang.py::test_quick": 0.5, "test_hang.py::test_hangs": 1}
+    env = {**mutation.os.environ, mutation_pick.LIMITS: mutation.json.dumps(limits)}
+    env.pop("REPRO_MUTATION_TRACE", None)
+    env["PYTHONPATH"] = str(Path(mutation_pick.__file__).parent)
+    command = [mutation.sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["-p", "mutation_plugin", "test_hang.py"]
+    began = mutation.time.monotonic()
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert mutation.time.monotonic() - began < 30  # not the 60 s the test sleeps
+    assert done.returncode != 0
+    assert "Timeout (0:00:01)" in done.stderr  # the hung test's limit, not the quick one's
+    assert "in test_hangs" in done.stderr  # with where it hung
+
+
 def _session(folder: Path, listed_from: str | None) -> Path:
     """A session that holds its list of mutants, listed from ``listed_from``."""
     folder.mkdir()
