@@ -66,6 +66,17 @@ def changed(workdir: Path) -> list[str]:
     return git(workdir, "ls-files", "--modified", "--others", "--exclude-standard").splitlines()
 
 
+def refused(workdir: Path, name: str, text: str, *options: str):
+    """Commit ``data/<name>`` holding ``text``, run add-data on it with
+    ``options``, check that it wrote nothing, and return what it printed."""
+    (workdir / "data" / name).write_text(text, encoding="utf-8")
+    commit_all(workdir)
+    done = command("add_data", f"data/{name}", *options, cwd=workdir)
+    assert done.stdout == ""
+    assert changed(workdir) == []
+    return done
+
+
 # What the table says --------------------------------------------------------
 
 
@@ -328,37 +339,27 @@ def test_a_path_that_is_not_a_file_is_refused_by_name(workdir, name):
 
 
 def test_a_missing_label_column_is_refused_naming_the_columns_and_writes_nothing(workdir):
-    (workdir / "data" / "small.csv").write_text(SMALL, encoding="utf-8")
-    commit_all(workdir)
-    done = command("add_data", "data/small.csv", "--label", "species", cwd=workdir)
+    done = refused(workdir, "small.csv", SMALL, "--label", "species")
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "add-data: error: data/small.csv, line 1: no column 'species'; the columns are "
         "a, b, label; name the right ones in the [data] table of configs/train.toml "
         '(or in make add-data: LABEL=, ARGS="--id ... --features ...")'
     ]
-    assert changed(workdir) == []
 
 
 def test_a_text_column_is_refused_with_how_to_make_it_the_id_and_writes_nothing(workdir):
-    (workdir / "data" / "plants.csv").write_text("name,a,label\np1,1,x\n", encoding="utf-8")
-    commit_all(workdir)
-    done = command("add_data", "data/plants.csv", "--label", "label", cwd=workdir)
+    done = refused(workdir, "plants.csv", "name,a,label\np1,1,x\n", "--label", "label")
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "add-data: error: data/plants.csv, line 2, column 'name': 'p1' is not a number "
         "(write plain decimals such as 3, -0.5 or 1e-3); a column that names rows is an id: "
         'ARGS="--id COLUMN"; to leave columns out, list the features: ARGS="--features a,b,c"'
     ]
-    assert changed(workdir) == []
 
 
 def test_an_unknown_task_is_refused_by_argparse_with_the_command_as_typed(workdir):
-    (workdir / "data" / "small.csv").write_text(SMALL, encoding="utf-8")
-    commit_all(workdir)
-    done = command(
-        "add_data", "data/small.csv", "--label", "label", "--task", "ranking", cwd=workdir
-    )
+    done = refused(workdir, "small.csv", SMALL, "--label", "label", "--task", "ranking")
     assert done.returncode == 2
     lines = done.stderr.splitlines()
     assert lines[0].startswith(f"usage: python -m {MODULE} add-data [-h]")
@@ -366,17 +367,12 @@ def test_an_unknown_task_is_refused_by_argparse_with_the_command_as_typed(workdi
         f"python -m {MODULE} add-data: error: argument --task: invalid choice: 'ranking'"
     )
     assert "classification" in lines[-1] and "regression" in lines[-1]
-    assert changed(workdir) == []
 
 
 def test_a_feature_named_twice_is_refused_and_writes_nothing(workdir):
-    (workdir / "data" / "small.csv").write_text(SMALL, encoding="utf-8")
-    commit_all(workdir)
-    options = ("--label", "label", "--features", "a,a")
-    done = command("add_data", "data/small.csv", *options, cwd=workdir)
+    done = refused(workdir, "small.csv", SMALL, "--label", "label", "--features", "a,a")
     assert done.returncode == 1
     assert "data.features = ['a', 'a']: a column is named twice" in done.stderr
-    assert changed(workdir) == []
 
 
 def test_registering_over_a_multi_line_list_or_a_path_with_a_hash_leaves_valid_toml(workdir):
@@ -440,15 +436,12 @@ def test_a_changed_registered_file_gets_its_new_checksum_and_keeps_the_table(wor
 
 
 def test_a_file_not_registered_needs_its_label_and_nothing_is_written(workdir):
-    (workdir / "data" / "small.csv").write_text(SMALL, encoding="utf-8")
-    commit_all(workdir)
-    done = command("add_data", "data/small.csv", cwd=workdir)
+    done = refused(workdir, "small.csv", SMALL)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "add-data: error: data/small.csv is not the registered data file; register it with "
         "its label: make add-data FILE=data/small.csv LABEL=column"
     ]
-    assert changed(workdir) == []
 
 
 def test_a_new_version_from_elsewhere_never_replaces_the_registered_file(workdir, tmp_path):
