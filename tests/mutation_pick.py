@@ -32,9 +32,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 LIMITS = "REPRO_MUTATION_LIMITS"
+DONE = "REPRO_MUTATION_DONE"
 
 
 def changed_rows(original: list[str], mutated: list[str]) -> set[int]:
@@ -129,10 +131,32 @@ def main(argv: list[str]) -> int:
         print(f"mutation: no test runs rows {sorted(rows)}: the mutant survives untested")
         return 0
     print(f"mutation: {len(tests)} of {len(trace['tests'])} tests run rows {sorted(rows)}")
+    forget_bytecode(Path(mutated_file))
+    return run_picked(command, tests, trace)
+
+
+def forget_bytecode(module: Path) -> None:
+    """Remove the module's cached bytecode.  Python trusts a .pyc whose source
+    has the same size and modification second: a mutant of the same size as
+    the one before it, written within that second, would run the other's code."""
+    for cached in (module.parent / "__pycache__").glob(f"{module.stem}.*.pyc"):
+        cached.unlink(missing_ok=True)
+
+
+def run_picked(command: list[str], tests: list[str], trace: dict) -> int:
+    """Run ``tests`` under the plugin beside this file, which ends a test that
+    runs over its own limit and records that pytest finished.  A run that
+    exits 0 without finishing counts as a kill: the mutant ended the test
+    process or replaced it (a command run at import)."""
     seconds = 3 * sum(trace["seconds"].get(t, 0) for t in tests) + 30
-    # The plugin beside this file ends a test that runs over its own limit.
-    env = {**os.environ, LIMITS: json.dumps(limits(trace, tests))}
-    return run_tests([*command, "-p", "mutation_plugin", *tests], seconds, env)
+    with tempfile.TemporaryDirectory() as folder:
+        done = Path(folder) / "finished"
+        env = {**os.environ, LIMITS: json.dumps(limits(trace, tests)), DONE: str(done)}
+        code = run_tests([*command, "-p", "mutation_plugin", *tests], seconds, env)
+        if code == 0 and not done.exists():
+            print("mutation: pytest ended before it finished: the mutant counts as killed")
+            return 1
+    return code
 
 
 if __name__ == "__main__":

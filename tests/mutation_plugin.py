@@ -13,6 +13,8 @@ While a mutant's tests run, ``REPRO_MUTATION_LIMITS`` maps each test to the
 seconds it may take (tests/mutation_pick.py).  A test past its limit ends
 pytest at once with a traceback of where it hung, and the mutant counts as
 killed: a mutant that loops costs one test's limit, not the whole run's.
+At the end of the session the plugin creates the file ``REPRO_MUTATION_DONE``
+names, so that a process the mutant ended early is not taken for a pass.
 """
 
 from __future__ import annotations
@@ -68,3 +70,9 @@ def pytest_fixture_setup(fixturedef, request):
         yield
     finally:
         os.environ[TEST] = before
+
+
+def pytest_sessionfinish(session, exitstatus):
+    done = os.environ.get("REPRO_MUTATION_DONE")
+    if done and "REPRO_MUTATION_TRACE" not in os.environ:
+        Path(done).write_text(str(int(exitstatus)), encoding="utf-8")

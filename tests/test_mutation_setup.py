@@ -378,3 +378,34 @@ def test_the_weekly_workflow_runs_every_module_once_and_one_table_of_them_all():
     assert table["needs"] == "mutation" and table["if"] == "always()"
     runs = [step.get("run", "") for step in table["steps"]]
     assert any("make mutation" in run and "--report" in run for run in runs)
+
+
+def test_a_test_process_that_ends_or_is_replaced_before_pytest_finishes_counts_as_killed(
+    tmp_path, monkeypatch
+):
+    # A mutant of `if __name__ == "__main__":` runs the command when a test
+    # imports the module; the command exits 0 in pytest's place.
+    monkeypatch.setenv("PYTHONPATH", str(Path(mutation_pick.__file__).parent))
+    monkeypatch.delenv("REPRO_MUTATION_TRACE", raising=False)
+    command = [mutation.sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command.append(f"--rootdir={tmp_path}")
+    trace: dict = {"seconds": {}}
+    replaced = "import os, sys\nos.execv(sys.executable, [sys.executable, '-c', ''])\n"
+    for name, body, code in [
+        ("test_fine.py", "def test_fine():\n    pass\n", 0),
+        ("test_gone.py", "import os\nos._exit(0)\ndef test_gone():\n    pass\n", 1),
+        ("test_exec.py", replaced, 1),
+    ]:
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        assert mutation_pick.run_picked(command, [str(tmp_path / name)], trace) == code, name
+
+
+def test_a_mutant_never_runs_the_bytecode_cached_for_another(tmp_path):
+    module = tmp_path / "code.py"
+    module.write_text("X = 1\n", encoding="utf-8")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    (cache / "code.cpython-311.pyc").write_bytes(b"stale")
+    (cache / "other.cpython-311.pyc").write_bytes(b"kept")
+    mutation_pick.forget_bytecode(module)
+    assert sorted(p.name for p in cache.iterdir()) == ["other.cpython-311.pyc"]
