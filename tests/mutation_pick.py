@@ -74,26 +74,38 @@ def pick(trace: dict, module: str, rows: set[int], always: tuple[str, ...] = ())
     ran = trace["lines"].get(module, {})
     reached = {name for name, lines in ran.items() if rows & set(lines)}
     if "" in reached:  # run outside any test (at import): it counts for them all
-        return order(trace, list(trace["tests"]))
+        return order(trace, list(trace["tests"]), own_tests(module))
     fixtures = {name.removeprefix("fixture:") for name in reached if name.startswith("fixture:")}
     chosen = [
         test
         for test, uses in trace["tests"].items()
         if test in reached or fixtures & set(uses) or test.split("::")[0] in always
     ]
-    return order(trace, chosen)
+    return order(trace, chosen, own_tests(module))
 
 
-def order(trace: dict, tests: list[str]) -> list[str]:
-    """File by file, the file whose chosen tests took least time first, each
-    file's tests in the order they ran: a mutant most tests catch dies in
-    the cheapest file, and a file's shared fixtures are set up once."""
+def own_tests(module: str) -> str:
+    """The test file written for a module: ``/pkg/data.py`` has ``tests/test_data.py``."""
+    return f"tests/test_{module.rsplit('/', 1)[-1].removesuffix('.py')}.py"
+
+
+def order(trace: dict, tests: list[str], own: str = "") -> list[str]:
+    """File by file: the module's ``own`` test file first, then the file
+    whose chosen tests took least time; in each file the quick tests, then
+    the slow ones, each in the order they ran.  A mutant dies at the first
+    test that fails, most often in the file written for its module, and
+    otherwise in the cheapest file; a file's shared fixtures are set up
+    once.  (A module every process runs at start reaches every test, and
+    the file that tells may be the costliest.)"""
     seconds = trace["seconds"]
     files: dict[str, list[str]] = {}
     for test in tests:
         files.setdefault(test.split("::")[0], []).append(test)
     cost = {name: sum(seconds.get(t, 0) for t in chosen) for name, chosen in files.items()}
-    return [t for name in sorted(files, key=cost.__getitem__) for t in files[name]]
+    ranked = sorted(files, key=lambda name: (name != own, cost[name]))
+    slow = set(trace.get("slow", ()))
+    # sorted() keeps the order they ran in among the quick and among the slow.
+    return [t for name in ranked for t in sorted(files[name], key=lambda t: t in slow)]
 
 
 def run_tests(command: list[str], seconds: float, env: dict[str, str] | None = None) -> int:

@@ -262,15 +262,15 @@ def test_a_mutant_is_found_by_the_rows_it_changed_and_widened_to_its_statement()
     assert mutation_pick.statement_rows("\n".join(original), 5) == {5}
 
 
-def test_a_line_run_outside_any_test_picks_every_test_and_the_cheapest_file_runs_first():
+def test_a_line_run_outside_any_test_picks_every_test_the_cheapest_file_first_slow_last():
     trace = dict(
         tests={"t::a": [], "t::b": ["x"], "u::c": [], "v::d": []},
         seconds={"t::a": 3.0, "t::b": 0.5, "u::c": 1.0, "v::d": 9.0},
         slow=["t::a"],
         lines={"m": {"": [1], "t::a": [2], "fixture:x": [3], "v::d": [5], "u::c": [5]}},
     )
-    # t costs 3.5 s in all, u 1 s, v 9 s: a file's tests stay together, in their order.
-    assert mutation_pick.pick(trace, "m", {1}) == ["u::c", "t::a", "t::b", "v::d"]
+    # t costs 3.5 s in all, u 1 s, v 9 s: a file's tests stay together, the slow t::a last.
+    assert mutation_pick.pick(trace, "m", {1}) == ["u::c", "t::b", "t::a", "v::d"]
     assert mutation_pick.pick(trace, "m", {2}) == ["t::a"]
     assert mutation_pick.pick(trace, "m", {3}) == ["t::b"]
     assert mutation_pick.pick(trace, "m", {5}) == ["u::c", "v::d"]
@@ -279,7 +279,20 @@ def test_a_line_run_outside_any_test_picks_every_test_and_the_cheapest_file_runs
     # Only the chosen tests count: t::b alone is cheaper than u.
     assert mutation_pick.pick(trace, "m", {3, 5}) == ["t::b", "u::c", "v::d"]
     # A file whose processes run in venvs of their own, which the trace cannot follow.
-    assert mutation_pick.pick(trace, "m", {4}, ("t",)) == ["t::a", "t::b"]
+    assert mutation_pick.pick(trace, "m", {4}, ("t",)) == ["t::b", "t::a"]
+
+
+def test_the_test_file_written_for_the_module_runs_before_cheaper_files():
+    trace = dict(
+        tests={"tests/test_data.py::a": [], "tests/test_portable.py::p": [], "tests/x.py::c": []},
+        seconds={"tests/test_data.py::a": 1.0, "tests/test_portable.py::p": 9.0},
+        lines={"/pkg/portable.py": {"": [1], "tests/test_data.py::a": [2]}},
+    )
+    everything = mutation_pick.pick(trace, "/pkg/portable.py", {1})
+    assert everything == ["tests/test_portable.py::p", "tests/x.py::c", "tests/test_data.py::a"]
+    # Its own file runs first only where it reaches the statement.
+    assert mutation_pick.pick(trace, "/pkg/portable.py", {2}) == ["tests/test_data.py::a"]
+    assert mutation_pick.own_tests("/hooks/guard.py") == "tests/test_guard.py"
 
 
 def test_tests_that_run_over_their_time_are_ended_with_what_they_started(tmp_path):
