@@ -398,8 +398,9 @@ def test_detect_on_this_linux_machine_reads_proc_cpuinfo_and_sysfs():
     assert portable.detect() == expected
 
 
-def fake_sysctl(tmp_path: Path, features: str, brand: str) -> Path:
-    """A sysctl for macOS's names, which logs its arguments; its folder, for PATH."""
+def fake_sysctl(tmp_path: Path, features: str, brand: str, status: int = 0) -> Path:
+    """A sysctl for macOS's names, which logs its arguments and exits with
+    ``status``; its folder, for PATH."""
     folder = tmp_path / "bin"
     folder.mkdir()
     script = folder / "sysctl"
@@ -410,7 +411,8 @@ def fake_sysctl(tmp_path: Path, features: str, brand: str) -> Path:
         f"  printf '%s\\n' '{brand}'\n"
         "else\n"
         f"  printf '%s' '{features}'\n"
-        "fi\n",
+        "fi\n"
+        f"exit {status}\n",
         encoding="utf-8",
     )
     script.chmod(0o755)
@@ -430,6 +432,13 @@ def test_macos_cpu_reads_sysctl_and_maps_its_feature_names(monkeypatch, tmp_path
         "-n machdep.cpu.features machdep.cpu.leaf7_features machdep.cpu.extfeatures",
         "-n machdep.cpu.brand_string",
     ]
+
+
+@needs_sh
+def test_macos_cpu_keeps_what_sysctl_printed_when_one_name_is_unknown(monkeypatch, tmp_path):
+    # A Mac without machdep.cpu.leaf7_features prints the other values and exits 1.
+    monkeypatch.setenv("PATH", str(fake_sysctl(tmp_path, "AVX1.0 FMA", "Core i5", status=1)))
+    assert portable._macos_cpu() == ("Core i5", frozenset({"avx", "fma"}), {})
 
 
 @needs_sh
