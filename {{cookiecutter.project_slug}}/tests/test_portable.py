@@ -641,6 +641,28 @@ def test_observe_reports_each_blas_only_and_numpy_s_simd_levels_in_use():
     }
 
 
+def test_blas_kernels_skip_every_pool_that_is_not_a_blas_wherever_it_is_listed(monkeypatch):
+    # threadpoolctl lists pools in the order their libraries loaded: an
+    # OpenMP runtime loaded first comes before the BLAS libraries.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def pool(user_api: str, filepath: str) -> dict:
+        return dict(user_api=user_api, filepath=filepath, internal_api=user_api, version="1")
+
+    pools = [
+        pool("openmp", "/x/scikit_learn.libs/libgomp.so"),
+        pool("blas", "/x/scipy.libs/libscipy_openblas.so"),
+        pool("openmp", "/x/torch/lib/libgomp.so"),
+        pool("blas", "/x/numpy.libs/libscipy_openblas64_.so"),
+    ]
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools)
+    kernels = portable._blas_kernels()
+    assert [kernel["library"] for kernel in kernels] == [
+        "numpy.libs/libscipy_openblas64_.so",
+        "scipy.libs/libscipy_openblas.so",
+    ]
+
+
 def test_blas_kernels_without_threadpoolctl_says_so():
     script = (
         "import sys; sys.modules['threadpoolctl'] = None\n"
