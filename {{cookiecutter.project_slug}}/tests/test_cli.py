@@ -186,6 +186,9 @@ def test_the_console_script_names_itself_in_usage(monkeypatch):
     monkeypatch.setattr(sys, "argv", [str(Path("venv", "bin", cli.PROJECT))])
     assert cli.program() == cli.PROJECT
     assert cli.usage() == expected_usage(cli.PROJECT)
+    # Its name is the first argument, whatever follows it.
+    monkeypatch.setattr(sys, "argv", [str(Path("venv", "bin", cli.PROJECT)), "experiments"])
+    assert cli.program() == cli.PROJECT
 
 
 @pytest.mark.parametrize(
@@ -199,7 +202,7 @@ def test_the_console_script_names_itself_in_usage(monkeypatch):
     ],
 )
 def test_a_commands_usage_line_repeats_how_the_user_started_it(monkeypatch, argv0, expected):
-    monkeypatch.setattr(sys, "argv", [argv0])
+    monkeypatch.setattr(sys, "argv", [argv0, "--label", "species"])  # whatever options follow
     assert cli.prog("add-data") == expected
 
 

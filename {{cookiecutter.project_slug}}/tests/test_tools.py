@@ -139,6 +139,25 @@ def test_lint_runs_pre_commit_in_a_repository_with_its_options(tmp_path):
     assert done.stdout.startswith("usage: pre-commit run ")
 
 
+def test_lint_runs_the_hook_named_after_it_and_only_that_one(tmp_path):
+    project = copy_project(tmp_path / "project")
+    shutil.copy2(ROOT / ".pre-commit-config.yaml", project / ".pre-commit-config.yaml")
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    # The notebook hook needs no environment installed: no download, no ruff.
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit")}
+    done = tool(project, "lint", "no-notebooks", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = [line for line in done.stdout.splitlines() if not line.startswith("[INFO]")]
+    assert len(results) == 1, done.stdout  # one hook ran
+    assert results[0].startswith("refuse Jupyter notebooks.") and "Skipped" in results[0]
+    (project / "scratch.ipynb").write_text("{}", encoding="utf-8")
+    git(project, "add", "scratch.ipynb")
+    done = tool(project, "lint", "no-notebooks", env=env)
+    assert done.returncode == 1
+    assert "Failed" in done.stdout and "scratch.ipynb" in done.stdout
+
+
 def test_lint_without_git_installed_says_it_needs_a_repository(tmp_path):
     project = copy_project(tmp_path / "project")
     git(project, "init", "--quiet")
