@@ -519,14 +519,15 @@ def tally(target: Target, equivalent: list[dict], used: set[int]) -> dict:
     """Read one module's session: counts, and each survivor with its line."""
     connection = sqlite3.connect(session(target))
     rows = connection.execute(
-        "SELECT s.operator_name, s.start_pos_row, r.worker_outcome, r.test_outcome, r.diff "
+        "SELECT s.operator_name, s.start_pos_row, r.worker_outcome, r.test_outcome, r.diff, "
+        "r.output "
         "FROM mutation_specs s LEFT JOIN work_results r ON s.job_id = r.job_id"
     ).fetchall()
     connection.close()
     lines = session_lines(target)
-    counts = dict(mutants=0, killed=0, survived=0, equivalent=0, pending=0)
-    survivors = []
-    for operator, row, worker, outcome, diff in rows:
+    counts = dict(mutants=0, killed=0, survived=0, equivalent=0, not_made=0, pending=0)
+    survivors, not_made = [], []
+    for operator, row, worker, outcome, diff, output in rows:
         # SKIPPED: left out by the operator or annotation filter.  NO_TEST:
         # the code changed since the session began, and the file holds one
         # such operator fewer; the others still cover every one left.
@@ -558,12 +559,29 @@ def tally(target: Target, equivalent: list[dict], used: set[int]) -> dict:
             else:
                 counts["equivalent"] += 1
                 used.add(match)
+        elif worker == "EXCEPTION":
+            # cosmic-ray raised while writing the mutant (an exception swap
+            # inside a tuple of exceptions, for one): there was no mutant to
+            # test.  Counted apart, and left out of the score like a pending one.
+            counts["not_made"] += 1
+            why = (output or "").strip().splitlines()
+            not_made.append(
+                dict(
+                    line=row,
+                    operator=operator,
+                    code=code_at(lines, row),
+                    why=why[-1] if why else "",
+                )
+            )
         else:
+            # The mutant was made but its test command never ran: the run
+            # itself is broken, and no count from it can be trusted.
             sys.exit(f"mutation: {target.name} line {row}: the tests could not run ({outcome})")
-    judged = counts["mutants"] - counts["equivalent"] - counts["pending"]
+    judged = counts["mutants"] - counts["equivalent"] - counts["not_made"] - counts["pending"]
     counts["score"] = round(counts["killed"] / judged, 4) if judged else None
     counts["target"] = target.target
     counts["survivors"] = sorted(survivors, key=lambda s: s["line"])
+    counts["not_made_lines"] = sorted(not_made, key=lambda s: s["line"])
     return counts
 
 
@@ -713,13 +731,16 @@ def report(targets: list[Target], seconds: float) -> int:
             continue
         total = {
             k: sum(rows[m][k] for m in members)
-            for k in ("mutants", "killed", "survived", "equivalent", "pending")
+            for k in ("mutants", "killed", "survived", "equivalent", "not_made", "pending")
         }
-        judged = total["mutants"] - total["equivalent"] - total["pending"]
+        judged = total["mutants"] - total["equivalent"] - total["not_made"] - total["pending"]
         total["score"] = round(total["killed"] / judged, 4) if judged else None
         total["target"] = HOOKS_TARGET if label == "hooks/" else OVERALL_TARGET
         totals[label] = total
-    header = ("module", "mutants", "killed", "survived", "equivalent", "not run", "score", "target")
+    header = (
+        "module", "mutants", "killed", "survived", "equivalent", "not made", "not run", "score",
+        "target",
+    )  # fmt: skip
     say("| " + " | ".join(header) + " |")
     say("|" + "|".join(["---", *["---:"] * (len(header) - 1)]) + "|")
     missed = []
@@ -727,7 +748,8 @@ def report(targets: list[Target], seconds: float) -> int:
         score = "–" if row["score"] is None else f"{100 * row['score']:.1f}%"
         say(
             f"| {label} | {row['mutants']} | {row['killed']} | {row['survived']} | "
-            f"{row['equivalent']} | {row['pending']} | {score} | {100 * row['target']:.0f}% |"
+            f"{row['equivalent']} | {row['not_made']} | {row['pending']} | {score} | "
+            f"{100 * row['target']:.0f}% |"
         )
         # A run stopped early has mutants not run: it meets no target.
         if row["score"] is None or row["score"] < row["target"] or row["pending"]:
@@ -738,6 +760,8 @@ def report(targets: list[Target], seconds: float) -> int:
     for name, row in rows.items():
         for s in row["survivors"]:
             say(f"survived {name}:{s['line']} {s['operator']}: {s['code']}  ->  {s['mutated']}")
+        for s in row["not_made_lines"]:
+            say(f"not made {name}:{s['line']} {s['operator']}: {s['code']}  ({s['why']})")
     stale = [
         e
         for i, e in enumerate(equivalent)
@@ -762,7 +786,7 @@ def report(targets: list[Target], seconds: float) -> int:
         + "\n",
         encoding="utf-8",
     )
-    say(f"mutation: wrote {RESULTS.relative_to(ROOT)} ({seconds / 60:.0f} min)")
+    say(f"mutation: wrote {RESULTS} ({seconds / 60:.0f} min)")
     if missed:
         say(f"mutation: below target: {', '.join(missed)}")
         return 1

@@ -422,3 +422,60 @@ def test_a_mutant_never_runs_the_bytecode_cached_for_another(tmp_path):
     (cache / "other.cpython-311.pyc").write_bytes(b"kept")
     mutation_pick.forget_bytecode(module)
     assert sorted(p.name for p in cache.iterdir()) == ["other.cpython-311.pyc"]
+
+
+def _results(tmp_path, monkeypatch, outcomes: list[tuple[str, str | None]]):
+    """A session of the first module written by cosmic-ray's own database, one
+    mutant per (worker outcome, test outcome); None for one not run yet."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import (
+        MutationSpec,
+        TestOutcome,
+        WorkerOutcome,
+        WorkItem,
+        WorkResult,
+    )
+
+    target = mutation.TARGETS[0]
+    monkeypatch.setattr(mutation, "BUILD", tmp_path / "build")
+    monkeypatch.setattr(mutation, "RESULTS", tmp_path / "mutation.json")
+    mutation.session(target).parent.mkdir(parents=True)
+    with use_db(str(mutation.session(target)), WorkDB.Mode.create) as db:
+        for row, (worker, outcome) in enumerate(outcomes, start=1):
+            spec = MutationSpec(target.path, "core/NumberReplacer", 0, (row, 0), (row, 1))
+            db.add_work_item(WorkItem(job_id=f"job{row}", mutations=(spec,)))
+            if worker is not None:
+                result = WorkResult(
+                    worker_outcome=WorkerOutcome(worker),
+                    test_outcome=outcome and TestOutcome(outcome),
+                    output="Traceback (most recent call last):\nValueError: tuple\n",
+                )
+                db.set_result(f"job{row}", result)
+    return target
+
+
+def test_a_mutant_cosmic_ray_could_not_make_is_counted_apart_not_scored(
+    tmp_path, monkeypatch, capsys
+):
+    outcomes = [("normal", "killed")] * 3 + [("exception", "incompetent"), (None, None)]
+    target = _results(tmp_path, monkeypatch, outcomes)
+    counts = mutation.tally(target, [], set())
+    assert (counts["mutants"], counts["killed"], counts["not_made"]) == (5, 3, 1)
+    assert counts["pending"] == 1 and counts["score"] == 1.0
+    assert counts["not_made_lines"][0]["line"] == 4
+    assert counts["not_made_lines"][0]["why"] == "ValueError: tuple"
+    # The pending mutant still makes the module miss its target; the one not
+    # made does not.
+    assert mutation.report([target], 1.0) == 1
+    out = capsys.readouterr().out
+    assert f"| {target.name} | 5 | 3 | 0 | 0 | 1 | 1 | 100.0% |" in out
+    assert f"not made {target.name}:4 core/NumberReplacer" in out
+    assert "ValueError: tuple" in out
+
+
+def test_a_mutant_made_but_never_tested_stops_the_report_naming_its_line(tmp_path, monkeypatch):
+    outcomes = [("normal", "killed"), ("normal", "incompetent")]
+    target = _results(tmp_path, monkeypatch, outcomes)
+    with pytest.raises(SystemExit) as stopped:
+        mutation.tally(target, [], set())
+    assert f"{target.name} line 2: the tests could not run" in str(stopped.value)
