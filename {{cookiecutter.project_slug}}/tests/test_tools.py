@@ -116,6 +116,9 @@ def test_ctrl_c_stops_a_tool_with_exit_code_130_and_no_traceback(tmp_path):
         env=full_env,
         stderr=subprocess.PIPE,
         text=True,
+        # As a terminal starts it: a shell that runs the tests in the
+        # background (`make test &`, nohup) hands its children SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30
