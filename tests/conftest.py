@@ -61,7 +61,11 @@ def hermetic_git(tmp_path_factory):
     )
     # Nor may the make that started the tests: its variables would turn a
     # project's own `make` into a sub-make, which prints and behaves otherwise.
+    # PYTHONDONTWRITEBYTECODE, which some machines and container images set,
+    # would have every process of a baked project compile its framework
+    # from source: on users' machines Python caches it after the first run.
     inherited = ("EMAIL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+    inherited += ("PYTHONDONTWRITEBYTECODE",)
     for name in list(os.environ):
         if name.startswith(("GIT_AUTHOR_", "GIT_COMMITTER_")) or name in inherited:
             del os.environ[name]
