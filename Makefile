@@ -18,15 +18,18 @@ $(BIN)/.installed: requirements-dev.txt
 
 venv: $(BIN)/.installed ## Create .venv from the pinned, hashed dev requirements
 
+# The slow tier lists its slowest tests, so a CI log shows where its time went.
+SLOWEST ?= 15
+
 test: venv ## Run the whole suite: fast tier, then slow tier
 	@$(BIN)/python -m pytest -n $(WORKERS) -m "not slow"
-	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m slow
+	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m slow --durations=$(SLOWEST)
 
 test-fast: venv ## Run the fast tier (under 2 minutes)
 	@$(BIN)/python -m pytest -n $(WORKERS) -m "not slow"
 
 test-slow: venv ## Run the slow tier: real venvs, real training
-	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m slow
+	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -m slow --durations=$(SLOWEST)
 
 lint: venv ## Lint and format-check the template's own code
 	@$(BIN)/ruff check hooks tests
