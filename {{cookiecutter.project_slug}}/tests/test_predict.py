@@ -397,6 +397,7 @@ def test_crafted_pickle_is_refused_and_never_run(trained, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_weights_in_the_right_format_that_do_not_load_are_refused(trained, tmp_path):
     # A manifest that vouches for a file of the right kind that holds no model.
     model = trained.copy_to(tmp_path / "copy")
@@ -414,6 +415,7 @@ def test_weights_in_the_right_format_that_do_not_load_are_refused(trained, tmp_p
     assert_refused(done, words, "retrain: make train", output=output)
 
 
+@pytest.mark.slow
 def test_an_output_file_with_other_predictions_is_replaced_with_a_note(trained, tmp_path):
     output = tmp_path / "p.csv"
     output.write_text("other predictions\n", encoding="utf-8")

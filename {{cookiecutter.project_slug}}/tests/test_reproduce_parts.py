@@ -89,6 +89,7 @@ def distance(first: Trained, second: Trained) -> tuple[list[str], float | None]:
     return found["lines"], found["largest"]
 
 
+@pytest.mark.slow
 def test_distance_gives_the_share_of_rows_predicted_alike_and_the_largest_weight_change(
     trained, others, tmp_path
 ):
@@ -104,11 +105,13 @@ def test_distance_gives_the_share_of_rows_predicted_alike_and_the_largest_weight
     ]
 
 
+@pytest.mark.slow
 def test_distance_of_a_model_to_itself_is_nothing(trained):
     lines, _ = distance(trained, trained)
     assert lines == ["identical held-out predictions: 100.00%", "largest weight difference: 0"]
 
 
+@pytest.mark.slow
 def test_distance_names_weights_of_other_shapes_instead_of_comparing_them(trained, others):
     lines, largest = distance(trained, others["wider"])
     assert largest is None

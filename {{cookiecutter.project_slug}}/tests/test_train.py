@@ -78,6 +78,7 @@ def test_allow_dirty_trains_and_records_it(workdir):
     assert f"saved {patch.relative_to(workdir)}: the uncommitted change" in done.stdout
 
 
+@pytest.mark.slow
 def test_allow_dirty_on_a_clean_tree_is_not_needed_to_train_it_again(workdir):
     done = command("train", *TINY, "--allow-dirty", cwd=workdir)
     assert done.returncode == 0, done.stderr
@@ -164,6 +165,7 @@ def test_unwritable_models_folder_is_refused_before_training(workdir):
     assert files_in(workdir / "models") == []
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_saving_leaves_no_file_behind(workdir):
     # POSIX: a limit on file size makes writes fail as a full disk does.
     resource = pytest.importorskip("resource")
@@ -190,6 +192,7 @@ def test_model_files_get_the_permissions_of_any_new_file(trained):
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
 
 
+@pytest.mark.slow
 def test_training_the_same_model_again_keeps_one_copy_and_never_overwrites_another(workdir):
     first = command("train", *TINY, cwd=workdir)
     second = command("train", *TINY, cwd=workdir)
