@@ -122,6 +122,7 @@ TARGETS = (
     _project("preprocess"),
     _project("portable"),
     _project("add_data"),
+    _project("fetch_data"),
     _project("report"),
     _project("experiments"),
     _project("cli"),

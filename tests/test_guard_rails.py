@@ -34,10 +34,11 @@ CI_VARIANTS = [
 ]
 CI_FILE = {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml"}
 SCHEMA = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
-STEPS = ["make setup", "make lint", "make test-all", "make repro-check"]
+STEPS = ["make setup", "make fetch-data", "make lint", "make test-all", "make repro-check"]
 # On GitHub the same steps run on Windows and macOS too, with Python alone.
 GITHUB_STEPS = [
     "python scripts/setup_venv.py",
+    "digits-classifier fetch-data",
     "digits-classifier lint",
     "digits-classifier test-all",
     "digits-classifier repro-check",
@@ -180,8 +181,8 @@ def test_ci_re_creates_the_newest_committed_model_from_full_history(ci_projects,
         sources = re.findall(r'\$CI_PIPELINE_SOURCE == "(\w+)"', str(job["rules"]))
         assert set(sources) == {"push", "web"}
         assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in str(job["rules"])
-    setup, guarded = reproduce_commands(job, ci)
-    assert setup == "make setup"
+    setup, fetch, guarded = reproduce_commands(job, ci)
+    assert (setup, fetch) == ("make setup", "make fetch-data")
     assert "git ls-files -- 'models/*.json'" in guarded
     assert "make reproduce" in guarded
 

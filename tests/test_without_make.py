@@ -147,7 +147,8 @@ def test_help_lists_every_command_with_its_line(project):
     for line in done.stdout.split("commands:\n")[1].split("\n\n")[0].splitlines():
         name, text = line.split(maxsplit=1)
         table[name] = text
-    wanted = ["add-data", "train", "predict", "report", "experiments", "repro-check"]
+    wanted = ["add-data", "fetch-data", "train", "predict", "report", "experiments"]
+    wanted += ["repro-check"]
     wanted += ["reproduce", "test", "test-all", "lint", "lock", "check-env"]
     assert sorted(table) == sorted(wanted)
     assert all(table.values())
@@ -184,8 +185,8 @@ def test_an_unknown_command_is_refused_with_one_line_naming_the_known_ones(proje
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "python -m digits_classifier: error: unknown command 'trian'; use one of: "
-        "add-data, train, predict, report, experiments, repro-check, reproduce, test, test-all, "
-        "lint, lock, check-env"
+        "add-data, fetch-data, train, predict, report, experiments, repro-check, reproduce, "
+        "test, test-all, lint, lock, check-env"
     ]
     done = cli(project)
     assert done.returncode == 2
@@ -201,7 +202,8 @@ def test_the_console_script_is_the_command_line(project):
 
 def test_every_make_target_but_setup_and_lock_calls_the_command_line(project):
     makefile = (project / "Makefile").read_text(encoding="utf-8")
-    targets = ["check-env", "add-data", "train", "predict", "report", "experiments"]
+    targets = ["check-env", "add-data", "fetch-data", "train", "predict", "report"]
+    targets += ["experiments"]
     targets += ["repro-check", "reproduce"]
     for target in [*targets, "test", "test-all", "lint"]:
         recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]

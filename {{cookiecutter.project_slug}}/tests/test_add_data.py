@@ -251,7 +251,8 @@ def test_a_file_up_to_exactly_1_mb_is_committed_and_one_byte_more_stays_out(work
         assert "  git add configs/train.toml data/big.csv.sha256 .gitignore" in lines
         assert ignore.read_text(encoding="utf-8") == f"{before}{NOTE}\n/data/big.csv\n"
         assert (
-            "data/big.csv is over 1 MB: it stays out of git; share it as data/README.md says"
+            "data/big.csv is over 1 MB: it stays out of git; say where it lives, so that "
+            'make fetch-data and CI can get it: ARGS="--url ADDRESS" (data/README.md)'
         ) in lines
     git(workdir, "add", "--all")
     assert ("data/big.csv" in git(workdir, "ls-files", "data").splitlines()) == tracked

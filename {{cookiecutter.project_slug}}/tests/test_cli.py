@@ -114,6 +114,7 @@ def test_help_anywhere_in_repro_checks_options_prints_usage_and_trains_nothing(w
 
 USAGE_COMMANDS = [
     "  add-data     register a CSV: its checksum and the [data] table",
+    "  fetch-data   get data kept out of git from its .url; accept only its sha256",
     "  train        train from configs/train.toml; save the model and its manifest",
     "  predict      predict on the CPU with the newest model; write a predictions CSV",
     "  report       write reports/<model>/: a Markdown page and figures of a model",

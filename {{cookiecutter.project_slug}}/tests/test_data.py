@@ -77,7 +77,7 @@ def test_a_missing_or_unreadable_file_is_refused_saying_how_to_get_it_back(tmp_p
         data.read_verified(path)
     assert str(caught.value) == (
         f"data file {path} not found; if git tracks it, restore it (git checkout -- {path}); "
-        "if it is kept out of git, copy it there as data/README.md says"
+        "if it is kept out of git, get it: make fetch-data (data/README.md)"
     )
     path.mkdir()
     try:

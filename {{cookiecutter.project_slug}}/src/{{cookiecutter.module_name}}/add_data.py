@@ -1,13 +1,14 @@
 """Register a dataset: record its checksum, write the [data] table, say what to commit.
 
 Usage: python -m <module>.add_data FILE --label COLUMN [--task T] [--id COLUMN]
-       [--features A,B,...] [--missing POLICY]
+       [--features A,B,...] [--missing POLICY] [--url ADDRESS]
 (or ``make add-data FILE=path LABEL=column``).  Without --label, for the
 file already registered, it records the file's new checksum only.
 
 A file outside data/ is copied there first.  A file over 1 MB, the limit of
 the commit hook, stays out of git: it is added to .gitignore and only its
-checksum is committed; data/README.md says how a colleague gets it.
+checksum is committed.  ``--url`` records where the file lives, in
+``<file>.url``, so that ``fetch-data`` can get it on another machine (CI too).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import artifacts, cli, config, data, paths
+from . import artifacts, cli, config, data, fetch_data, paths
 from .errors import ProjectError, run_command
 
 COMMAND = "add-data"
@@ -44,6 +45,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--features", default="", help="comma-separated columns (default: all)")
     parser.add_argument(
         "--missing", choices=("refuse", "drop", "impute"), default="refuse", help="empty cells"
+    )
+    parser.add_argument(
+        "--url",
+        metavar="ADDRESS",
+        help="where the file lives (https://..., file://... or a path), for fetch-data",
     )
     return parser.parse_args(argv)
 
@@ -140,9 +146,10 @@ def add(argv: Sequence[str]) -> int:
     paths.check_running_here()
     path = target_of(args.file)
     relative = paths.relative(path, "data file")
+    address = None if args.url is None else fetch_data.check_address(args.url, "--url")
     raw = args.file.read_bytes()
     if args.label is None:
-        return record_checksum_only(args.file, path, relative, raw)
+        return record_checksum_only(args.file, path, relative, raw, address)
     features = [name.strip() for name in args.features.split(",") if name.strip()]
     draft = data.Contract(
         relative, args.label, tuple(features), args.id, "classification", 0.25, "refuse"
@@ -181,7 +188,11 @@ def add(argv: Sequence[str]) -> int:
     checksum = data.checksum_file(path)
     digest = artifacts.sha256_bytes(raw)
     artifacts.write_files_atomically(
-        {checksum: f"{digest}  {path.name}\n".encode(), config_path: new_config}
+        {
+            checksum: f"{digest}  {path.name}\n".encode(),
+            **address_file(path, address),
+            config_path: new_config,
+        }
     )
     empty = int(data.first_missing(table) is not None)
     print(
@@ -198,10 +209,18 @@ def add(argv: Sequence[str]) -> int:
             'again with ARGS="--missing drop" or "--missing impute"'
         )
     commit = ["configs/train.toml", f"{relative}.sha256"]
+    if address is not None:
+        commit.append(f"{relative}.url")
     if len(raw) > GIT_LIMIT:
         if keep_out_of_git(relative):
             commit.append(".gitignore")
-        print(f"{relative} is over 1 MB: it stays out of git; share it as data/README.md says")
+        if address is None:
+            print(
+                f"{relative} is over 1 MB: it stays out of git; say where it lives, so that "
+                'make fetch-data and CI can get it: ARGS="--url ADDRESS" (data/README.md)'
+            )
+        else:
+            print(f"{relative} is over 1 MB: it stays out of git; make fetch-data gets it")
     else:
         commit.append(relative)
     print("commit it:")
@@ -210,7 +229,16 @@ def add(argv: Sequence[str]) -> int:
     return 0
 
 
-def record_checksum_only(source: Path, path: Path, relative: str, raw: bytes) -> int:
+def address_file(path: Path, address: str | None) -> dict[Path, bytes]:
+    """The ``<file>.url`` to write, when an address was given."""
+    if address is None:
+        return {}
+    return {fetch_data.url_file(path): f"{address}\n".encode()}
+
+
+def record_checksum_only(
+    source: Path, path: Path, relative: str, raw: bytes, address: str | None
+) -> int:
     """A registered file changed on purpose: record its new checksum, keep the contract.
 
     A copy from elsewhere goes into data/ only where data/ has no other
@@ -230,9 +258,11 @@ def record_checksum_only(source: Path, path: Path, relative: str, raw: bytes) ->
     place(source, path)
     digest = artifacts.sha256_bytes(raw)
     checksum = data.checksum_file(path)
-    artifacts.write_files_atomically({checksum: f"{digest}  {path.name}\n".encode()})
+    artifacts.write_files_atomically(
+        {checksum: f"{digest}  {path.name}\n".encode(), **address_file(path, address)}
+    )
     print(f"recorded the new checksum of {relative} (sha256 {digest[:12]}...) in {checksum.name}")
-    print(f"commit it: git add {relative}.sha256")
+    print(f"commit it: git add {relative}.sha256" + (f" {relative}.url" if address else ""))
     return 0
 
 

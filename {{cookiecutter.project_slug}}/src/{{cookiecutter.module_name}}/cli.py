@@ -23,6 +23,7 @@ PROJECT = "{{ cookiecutter.project_slug }}"
 # "module:function" that function) and the line --help shows for it.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("add-data", "add_data", "register a CSV: its checksum and the [data] table"),
+    ("fetch-data", "fetch_data", "get data kept out of git from its .url; accept only its sha256"),
     ("train", "train", "train from configs/train.toml; save the model and its manifest"),
     ("predict", "predict", "predict on the CPU with the newest model; write a predictions CSV"),
     ("report", "report", "write reports/<model>/: a Markdown page and figures of a model"),

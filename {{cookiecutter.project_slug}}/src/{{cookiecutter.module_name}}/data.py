@@ -90,7 +90,7 @@ def read_verified(path: Path) -> bytes:
     except FileNotFoundError:
         raise ProjectError(
             f"data file {path} not found; if git tracks it, restore it (git checkout -- {path}); "
-            "if it is kept out of git, copy it there as data/README.md says"
+            "if it is kept out of git, get it: make fetch-data (data/README.md)"
         ) from None
     except OSError as error:
         raise ProjectError(f"data file {path} cannot be read: {error.strerror or error}") from None
