@@ -195,8 +195,8 @@ def test_data_other_than_the_recorded_is_refused_with_both_checksums(trained, tm
         reproduce._place_data(manifest, tmp_path / "tree")
     assert str(refused.value) == (
         f"data file {paths.in_project(name)} has sha256 {real[:12]}..., but the model was "
-        "trained on sha256 0123456789ab...; get the recorded data (see data/README.md) "
-        "and try again"
+        "trained on sha256 0123456789ab...; get the recorded data (make fetch-data, "
+        "data/README.md) and try again"
     )
     manifest["data"] = {"file": "data/absent.csv", "sha256": recorded}
     with pytest.raises(ProjectError, match=r"^data file \S*absent.csv is missing, but the model"):

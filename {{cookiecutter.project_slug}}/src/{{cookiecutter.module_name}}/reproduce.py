@@ -113,7 +113,8 @@ def _place_data(manifest: Mapping[str, Any], project: Path) -> None:
         state = "is missing" if found is None else f"has sha256 {found[:12]}..."
         raise ProjectError(
             f"data file {name} {state}, but the model was trained on sha256 "
-            f"{expected[:12]}...; get the recorded data (see data/README.md) and try again"
+            f"{expected[:12]}...; get the recorded data (make fetch-data, data/README.md) "
+            "and try again"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
