@@ -202,7 +202,7 @@ def test_a_file_that_is_there_with_other_bytes_is_never_replaced(workdir):
     ("address", "words"),
     [
         (None, "data/kept.csv is missing, and no data/kept.csv.url says where it lives"),
-        ("# only a comment", "data/kept.csv.url: no address; write one line"),
+        ("# only a comment", "data/kept.csv.url: no address; give an https:// or http://"),
         ("s3://bucket/kept.csv", "data/kept.csv.url: s3:// addresses are not fetched"),
     ],
     ids=["no-address", "empty", "other-scheme"],
@@ -226,6 +226,32 @@ def test_the_registered_file_missing_is_named_after_the_files_fetched(workdir):
     # One file that could not be fetched does not stop the others.
     assert done.stdout.startswith("fetched data/kept.csv from ")
     assert (workdir / "data" / "kept.csv").read_bytes() == ROWS.encode()
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        ("url-folder", "data/kept.csv.url cannot be read as text ("),
+        ("url-binary", "data/kept.csv.url cannot be read as text ("),
+        ("checksum-folder", "data/kept.csv: no checksum in data/kept.csv.sha256"),
+        ("data-folder", "data/kept.csv is there but cannot be read ("),
+    ],
+)
+def test_records_that_cannot_be_read_are_refused_by_name(workdir, damage, words):
+    path = kept_out(workdir, ROWS.encode(), None)
+    part, _, kind = damage.partition("-")
+    target = {"url": path.with_name("kept.csv.url"), "data": path}.get(
+        part, path.with_name("kept.csv.sha256")
+    )
+    target.unlink(missing_ok=True)
+    if kind == "folder":
+        target.mkdir()
+    else:
+        target.write_bytes(b"\xff\xfe not text")
+    done = fetch(workdir, "data/kept.csv")
+    refused(done, words)
+    assert done.stdout == ""
+    assert target.is_dir() == (kind == "folder")
 
 
 def test_a_file_without_its_checksum_is_refused_since_nothing_could_check_it(workdir):

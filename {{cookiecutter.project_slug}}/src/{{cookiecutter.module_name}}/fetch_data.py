@@ -43,7 +43,10 @@ def check_address(address: str, where: str) -> str:
     """The address, stripped, or a refusal naming what is accepted."""
     address = address.strip()
     if not address:
-        raise ProjectError(f"{where}: no address; write one line: an https:// address or a path")
+        raise ProjectError(
+            f"{where}: no address; give an https:// or http:// address, a file:// address, "
+            "or a path"
+        )
     if "://" in address and not address.lower().startswith(SCHEMES):
         scheme = address.partition("://")[0]
         raise ProjectError(
@@ -59,6 +62,11 @@ def read_address(path: Path, shown: str) -> str | None:
         text = url_file(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except (OSError, ValueError) as error:
+        raise ProjectError(
+            f"{shown}.url cannot be read as text ({getattr(error, 'strerror', None) or error}); "
+            "it holds one line: the file's address"
+        ) from None
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
     return check_address(lines[0] if lines else "", f"{shown}.url")
@@ -86,7 +94,7 @@ def recorded_sha256(path: Path, shown: str) -> str:
     checksum = data.checksum_file(path)
     try:
         return checksum.read_text(encoding="utf-8").split()[0].lower()
-    except (FileNotFoundError, IndexError):
+    except (OSError, ValueError, IndexError):
         raise ProjectError(
             f"{shown}: no checksum in {shown}.sha256, so nothing could tell its bytes from "
             f"others'; restore it (git checkout -- {shown}.sha256), or register the file: "
@@ -163,8 +171,14 @@ def fetch(path: Path) -> str:
     """Get one file in place, or say that it is there; raise what stands in the way."""
     shown = paths.relative(path, "data file")
     expected = recorded_sha256(path, shown)
-    if path.is_file():
-        found = artifacts.sha256_file(path)
+    if path.exists():
+        try:
+            found = artifacts.sha256_file(path)
+        except OSError as error:
+            raise ProjectError(
+                f"{shown} is there but cannot be read ({error.strerror or error}); "
+                "fetch-data never replaces it: move it aside and run it again"
+            ) from None
         if found == expected:
             return f"{shown}: present, sha256 matches {shown}.sha256"
         raise ProjectError(
