@@ -157,12 +157,13 @@ def test_without_files_named_it_gets_each_file_with_an_address_in_data(workdir):
 
 def test_an_address_that_holds_other_bytes_writes_nothing(workdir, served):
     base, folder = served
-    (folder / "other.csv").write_bytes(b"a,b,label\n1,2,3\n")
+    other = b"a,b,label\n1,2,3\n"
+    (folder / "other.csv").write_bytes(other)
     path = kept_out(workdir, ROWS.encode(), f"{base}/other.csv")
     done = fetch(workdir)
     refused(
         done,
-        f"{base}/other.csv holds other data than data/kept.csv (sha256 ",
+        f"{base}/other.csv holds other data than data/kept.csv (sha256 {sha256(other)[:12]}..., ",
         f"recorded {sha256(ROWS.encode())[:12]}... in data/kept.csv.sha256); nothing was written",
         "Fix the address in data/kept.csv.url",
     )
@@ -183,19 +184,33 @@ def test_an_address_that_does_not_answer_is_named_with_the_servers_reason(workdi
     assert not (workdir / "data" / "kept.csv").exists()
 
 
+def test_a_path_that_is_not_there_is_named_with_the_systems_reason(workdir):
+    absent = workdir.parent / "absent.csv"
+    kept_out(workdir, ROWS.encode(), str(absent))
+    done = fetch(workdir)
+    refused(
+        done,
+        f"cannot fetch data/kept.csv from {absent}: {os.strerror(errno.ENOENT)}; check the "
+        "address in data/kept.csv.url, or copy the file into place as data/README.md says",
+    )
+    assert partial_files(workdir) == []
+
+
 def test_a_file_that_is_there_with_other_bytes_is_never_replaced(workdir):
     source = workdir.parent / "right.csv"
     source.write_bytes(ROWS.encode())
     path = kept_out(workdir, ROWS.encode(), str(source))
-    path.write_bytes(b"my own edits\n")
+    mine = b"my own edits\n"
+    path.write_bytes(mine)
     done = fetch(workdir)
     refused(
         done,
-        "data/kept.csv is there with other bytes",
+        f"data/kept.csv is there with other bytes (sha256 {sha256(mine)[:12]}..., "
+        f"recorded {sha256(ROWS.encode())[:12]}...); ",
         "fetch-data never replaces a file: move it aside",
         "make add-data FILE=data/kept.csv",
     )
-    assert path.read_bytes() == b"my own edits\n"
+    assert path.read_bytes() == mine
 
 
 @pytest.mark.parametrize(
@@ -204,8 +219,9 @@ def test_a_file_that_is_there_with_other_bytes_is_never_replaced(workdir):
         (None, "data/kept.csv is missing, and no data/kept.csv.url says where it lives"),
         ("# only a comment", "data/kept.csv.url: no address; give an https:// or http://"),
         ("s3://bucket/kept.csv", "data/kept.csv.url: s3:// addresses are not fetched"),
+        ("a.csv\n# or\nb.csv", "data/kept.csv.url holds 2 addresses; keep the one to fetch"),
     ],
-    ids=["no-address", "empty", "other-scheme"],
+    ids=["no-address", "empty", "other-scheme", "two-addresses"],
 )
 def test_a_missing_file_without_a_usable_address_is_refused_by_name(workdir, address, words):
     kept_out(workdir, ROWS.encode(), address)

@@ -57,7 +57,7 @@ def check_address(address: str, where: str) -> str:
 
 
 def read_address(path: Path, shown: str) -> str | None:
-    """The address in ``<file>.url`` (its first line that is not a # comment), if any."""
+    """The address in ``<file>.url`` (its one line that is not a # comment), if any."""
     try:
         text = url_file(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -69,6 +69,11 @@ def read_address(path: Path, shown: str) -> str | None:
         ) from None
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
+    if len(lines) > 1:
+        raise ProjectError(
+            f"{shown}.url holds {len(lines)} addresses; keep the one to fetch from "
+            "(lines starting with # are comments)"
+        )
     return check_address(lines[0] if lines else "", f"{shown}.url")
 
 
@@ -131,7 +136,6 @@ def download(address: str, path: Path, expected: str, shown: str) -> int:
     temporary = None
     try:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             handle, name = tempfile.mkstemp(
                 dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
             )
