@@ -247,7 +247,7 @@ def test_the_registered_file_missing_is_named_after_the_files_fetched(workdir):
 @pytest.mark.parametrize(
     ("damage", "words"),
     [
-        ("url-folder", "data/kept.csv.url cannot be read as text ("),
+        ("url-folder", f"data/kept.csv.url cannot be read as text ({os.strerror(errno.EISDIR)}); "),
         ("url-binary", "data/kept.csv.url cannot be read as text ("),
         ("checksum-folder", "data/kept.csv: no checksum in data/kept.csv.sha256"),
         ("data-folder", "data/kept.csv is there but cannot be read ("),
@@ -268,6 +268,37 @@ def test_records_that_cannot_be_read_are_refused_by_name(workdir, damage, words)
     refused(done, words)
     assert done.stdout == ""
     assert target.is_dir() == (kind == "folder")
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ("no-path", "names no data file ([data] path)"),
+        ("data-not-a-table", "names no data file ([data] path)"),
+        ("not-toml", "cannot be read (Expected '=' after a key in a key/value pair (at line 1"),
+        ("folder", f"cannot be read ({os.strerror(errno.EISDIR)})"),
+    ],
+)
+def test_a_config_that_names_no_data_file_is_refused_saying_how_to_go_on(workdir, damage, problem):
+    config = workdir / "configs" / "train.toml"
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    if damage == "folder":
+        config.unlink()
+        config.mkdir()
+    else:
+        kept = {
+            "no-path": [x for x in lines if not x.startswith("path =")],
+            "data-not-a-table": ["data = 1\n"],
+            "not-toml": ["this is not toml\n"],
+        }[damage]
+        config.write_text("".join(kept), encoding="utf-8")
+    done = fetch(workdir)
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"fetch-data: error: configs/train.toml {problem}")
+    assert line.endswith(
+        "; restore it: git checkout -- configs/train.toml, or name the files: fetch-data FILE ..."
+    )
 
 
 def test_a_file_without_its_checksum_is_refused_since_nothing_could_check_it(workdir):

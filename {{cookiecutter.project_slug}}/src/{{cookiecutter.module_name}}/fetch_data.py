@@ -84,11 +84,17 @@ def wanted(files: Sequence[Path]) -> list[Path]:
     config = paths.ROOT / "configs" / "train.toml"
     try:
         registered = tomllib.loads(config.read_text(encoding="utf-8"))["data"]["path"]
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: not TOML, or not text
+        problem = f"cannot be read ({getattr(error, 'strerror', None) or error})"
+    except (KeyError, TypeError):
+        problem = "names no data file ([data] path)"
+    else:
+        problem = ""
+    if problem:
         raise ProjectError(
-            f"cannot read the data file's path from configs/train.toml ({error}); restore "
-            "it: git checkout -- configs/train.toml, or name the files: fetch-data FILE ..."
-        ) from None
+            f"configs/train.toml {problem}; restore it: git checkout -- configs/train.toml, "
+            "or name the files: fetch-data FILE ..."
+        )
     found = {paths.ROOT / str(registered)}
     for record in paths.ROOT.joinpath("data").rglob("*.url"):
         found.add(record.with_name(record.name.removesuffix(".url")))
