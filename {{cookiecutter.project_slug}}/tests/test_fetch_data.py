@@ -23,6 +23,7 @@ from conftest import CONTRACT, command, files_in, git
 HEADER = "a,b,label\n"
 BODY = "".join(f"{n % 7}.5,{n % 3},{n % 2}\n" for n in range(300))
 ROWS = HEADER + BODY
+IS_A_FOLDER = os.strerror(errno.EISDIR)
 
 
 def sha256(raw: bytes) -> str:
@@ -247,10 +248,10 @@ def test_the_registered_file_missing_is_named_after_the_files_fetched(workdir):
 @pytest.mark.parametrize(
     ("damage", "words"),
     [
-        ("url-folder", f"data/kept.csv.url cannot be read as text ({os.strerror(errno.EISDIR)}); "),
+        ("url-folder", f"data/kept.csv.url cannot be read as text ({IS_A_FOLDER}); "),
         ("url-binary", "data/kept.csv.url cannot be read as text ("),
         ("checksum-folder", "data/kept.csv: no checksum in data/kept.csv.sha256"),
-        ("data-folder", "data/kept.csv is there but cannot be read ("),
+        ("data-folder", f"data/kept.csv is there but cannot be read ({IS_A_FOLDER}); "),
     ],
 )
 def test_records_that_cannot_be_read_are_refused_by_name(workdir, damage, words):
@@ -276,7 +277,7 @@ def test_records_that_cannot_be_read_are_refused_by_name(workdir, damage, words)
         ("no-path", "names no data file ([data] path)"),
         ("data-not-a-table", "names no data file ([data] path)"),
         ("not-toml", "cannot be read (Expected '=' after a key in a key/value pair (at line 1"),
-        ("folder", f"cannot be read ({os.strerror(errno.EISDIR)})"),
+        ("folder", f"cannot be read ({IS_A_FOLDER})"),
     ],
 )
 def test_a_config_that_names_no_data_file_is_refused_saying_how_to_go_on(workdir, damage, problem):
@@ -321,7 +322,11 @@ def test_a_full_disk_while_fetching_leaves_no_file_behind(workdir):
 
     quiet = {"PYTHONDONTWRITEBYTECODE": "1"}
     done = command("fetch_data", cwd=workdir, env=quiet, preexec_fn=small_files_only)
-    refused(done, f"cannot write data/kept.csv: {os.strerror(errno.EFBIG)}", "with free space")
+    refused(
+        done,
+        f"cannot write data/kept.csv: {os.strerror(errno.EFBIG)}; check that data is a "
+        "writable folder with free space",
+    )
     assert not (workdir / "data" / "kept.csv").exists()
     assert partial_files(workdir) == []
 
